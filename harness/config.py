@@ -1,0 +1,72 @@
+"""The one resolved configuration of a run (frozen), built from the command line.
+
+Precedence: command-line flags, then the embedded defaults (the demo model and
+dataset when no model is given). LoadGen's settings never come from here: they
+come from user.conf only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness.errors import ConfigError
+from harness.rules import LLAMA3_VOCAB_SIZE
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    scenario: str
+    mode: str  # "performance" or "accuracy"
+    model_dir: Path
+    dataset: Path
+    tokenizer_dir: Path
+    backend: str
+    user_conf: Path
+    output_root: Path
+    engine_args: tuple[str, ...]
+    warmup_samples: int
+    progress_interval_s: float
+    demo: bool
+
+    def to_json(self) -> str:
+        return json.dumps({k: (str(v) if isinstance(v, Path) else v)
+                           for k, v in asdict(self).items()}, indent=2)
+
+    def vocab_size(self) -> int:
+        """From the model's config.json when it has one (dataset ids are checked against it)."""
+        cfg = self.model_dir / "config.json"
+        if cfg.is_file():
+            try:
+                return int(json.loads(cfg.read_text())["vocab_size"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise ConfigError(f"{cfg}: cannot read vocab_size ({e})") from e
+        return LLAMA3_VOCAB_SIZE
+
+
+def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | None,
+            tokenizer: Path | None, backend: str, user_conf: Path, output_dir: Path | None,
+            engine_args: list[str], warmup_samples: int, progress_interval_s: float) -> RunConfig:
+    """Fill in the embedded defaults and check what can be checked without loading anything."""
+    demo = model is None
+    if demo:
+        from harness.demo import ensure_demo_assets
+
+        assets = ensure_demo_assets()
+        model, dataset = assets.model_dir, dataset or assets.dataset_path
+    elif dataset is None:
+        raise ConfigError("a model was given without a dataset: pass DATASET=/path/cnn_eval.json "
+                          "(or --dataset); leave both out for the embedded demo")
+    if backend == "vllm" and not model.is_dir():
+        raise ConfigError(f"model folder not found: {model}; pass the folder holding config.json "
+                          f"and the weights (MODEL=... or --model)")
+    if warmup_samples < 0:
+        raise ConfigError(f"--warmup must be >= 0, got {warmup_samples}")
+    name = "demo" if demo else model.name
+    return RunConfig(
+        scenario=scenario, mode=mode, model_dir=model, dataset=dataset,
+        tokenizer_dir=tokenizer or model, backend=backend, user_conf=user_conf,
+        output_root=output_dir or Path("runs") / name, engine_args=tuple(engine_args),
+        warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
+    )

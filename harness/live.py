@@ -1,0 +1,59 @@
+"""A live progress line while LoadGen runs: completed/issued, tokens/s, ETA."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TextIO
+
+from sut.progress import RunProgress
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def progress_line(label: str, p: RunProgress) -> str:
+    elapsed = p.elapsed_s()
+    rate = p.completed / elapsed if elapsed > 0 else 0.0
+    tok_s = p.output_tokens / elapsed if elapsed > 0 else 0.0
+    pct = 100.0 * p.completed / p.issued if p.issued else 0.0
+    eta = _clock((p.issued - p.completed) / rate) if rate > 0 else "--:--:--"
+    failed = f"  FAILED {p.failed}" if p.failed else ""
+    return (f"[{label}] {p.completed:,}/{p.issued:,} samples ({pct:.1f}%)  "
+            f"{tok_s:,.0f} tok/s  {rate:,.2f} samples/s  elapsed {_clock(elapsed)}  ETA {eta}"
+            f"{failed}")
+
+
+class LiveProgress:
+    """Prints progress_line every `interval_s` on a daemon thread until stopped."""
+
+    def __init__(self, label: str, progress: RunProgress, interval_s: float,
+                 stream: TextIO = sys.stderr) -> None:
+        self._label, self._progress, self._interval = label, progress, interval_s
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
+
+    def _emit(self, end: str) -> None:
+        line = progress_line(self._label, self._progress)
+        self._stream.write(("\r" + line + "\x1b[K") if self._tty else line)
+        self._stream.write(end)
+        self._stream.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._emit("" if self._tty else "\n")
+
+    def __enter__(self) -> "LiveProgress":
+        if self._interval > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            self._emit("\n")

@@ -1,0 +1,77 @@
+"""The LoadGen boundary: settings from user.conf (once per process) and one test run.
+
+LoadGen owns scheduling, timing, the official metrics and VALID/INVALID; the
+harness never recomputes them (harness.summary parses LoadGen's own logs).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+import mlperf_loadgen as lg
+
+from harness.errors import ConfigError, RunError
+
+SCENARIOS = {
+    "Offline": lg.TestScenario.Offline,
+    "Server": lg.TestScenario.Server,
+    "SingleStream": lg.TestScenario.SingleStream,
+}
+MODES = {
+    "performance": lg.TestMode.PerformanceOnly,
+    "accuracy": lg.TestMode.AccuracyOnly,
+}
+_settings_loaded = False
+
+
+def load_settings(user_conf: Path, model: str, scenario: str, mode: str) -> lg.TestSettings:
+    """TestSettings from LoadGen's built-in mlperf.conf plus user_conf.
+
+    LoadGen applies its built-in mlperf.conf only on the first FromConfig call
+    of a process (later calls silently skip it and mark the run invalid for
+    submission), so a process may load settings once.
+    """
+    global _settings_loaded
+    if _settings_loaded:
+        raise RuntimeError("LoadGen settings may be loaded once per process; start a new process")
+    settings = lg.TestSettings()
+    settings.scenario = SCENARIOS[scenario]
+    settings.mode = MODES[mode]
+    rc = settings.FromConfig(str(user_conf), model, scenario)
+    _settings_loaded = True
+    if rc != 0:
+        raise ConfigError(f"LoadGen could not read {user_conf} (FromConfig returned {rc}); "
+                          f"check the file exists and every line is 'model.scenario.key = number'")
+    return settings
+
+
+def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
+             on_interrupt: Callable[[str], None]) -> None:
+    """Run one LoadGen test, writing its logs into log_dir.
+
+    LoadGen runs on a worker thread so the main thread stays responsive to
+    Ctrl-C: on interrupt, on_interrupt ends the outstanding work, LoadGen
+    finishes and writes its logs, and RunError is raised.
+    """
+    log_settings = lg.LogSettings()
+    log_settings.log_output.outdir = str(log_dir)
+    log_settings.log_output.copy_summary_to_stdout = False
+    log_settings.enable_trace = False
+    sut_handle = lg.ConstructSUT(sut.issue_queries, sut.flush_queries)
+    try:
+        worker = threading.Thread(
+            target=lg.StartTestWithLogSettings, name="loadgen",
+            args=(sut_handle, qsl, settings, log_settings),
+        )
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.25)
+        except KeyboardInterrupt:
+            on_interrupt("interrupted by the user (Ctrl-C)")
+            worker.join()
+            raise RunError(f"run interrupted; LoadGen's logs so far are in {log_dir}") from None
+    finally:
+        lg.DestroySUT(sut_handle)

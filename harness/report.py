@@ -1,0 +1,28 @@
+"""Console reports of a finished run (rendered from records; never recomputes LoadGen's metrics)."""
+
+from __future__ import annotations
+
+import json
+
+from accuracy import rouge
+from harness.config import RunConfig
+from harness.errors import AccuracyError
+from harness.runner import RunOutcome
+
+
+def print_performance(outcome: RunOutcome) -> None:
+    print(outcome.summary.render())
+    print(f"logs: {outcome.log_dir}")
+
+
+def print_accuracy(cfg: RunConfig, outcome: RunOutcome) -> int:
+    """Score the accuracy log, write accuracy.txt next to it, print the verdict; exit code."""
+    scores = rouge.evaluate(outcome.log_dir / "mlperf_log_accuracy.json", cfg.dataset,
+                            cfg.tokenizer_dir)
+    (outcome.log_dir / "accuracy.txt").write_text(rouge.accuracy_txt(scores))
+    (outcome.log_dir / "accuracy.json").write_text(json.dumps(scores.as_dict(), indent=2) + "\n")
+    print(rouge.format_report(scores))
+    print(f"logs: {outcome.log_dir} (accuracy.txt written)")
+    if rouge.passes_targets(scores) is False:
+        raise AccuracyError("accuracy below the MLPerf targets (see the table above)")
+    return 0

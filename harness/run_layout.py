@@ -1,0 +1,45 @@
+"""Where a run's files go: laid out like the MLPerf submission tree.
+
+    <root>/<Scenario>/performance/run_1/   LoadGen logs of the performance run
+    <root>/<Scenario>/accuracy/            LoadGen logs + accuracy.txt of the accuracy run
+    <root>/<Scenario>/user.conf            the effective user.conf LoadGen read
+    <root>/<Scenario>/mlperf.conf          the round's mlperf.conf (LoadGen has it built in)
+    <root>/history/...                     earlier runs moved aside, never overwritten
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    root: Path
+    scenario: str
+
+    @property
+    def scenario_dir(self) -> Path:
+        return self.root / self.scenario
+
+    def mode_dir(self, mode: str) -> Path:
+        if mode == "performance":
+            return self.scenario_dir / "performance" / "run_1"
+        return self.scenario_dir / "accuracy"
+
+    def prepare(self, mode: str) -> Path:
+        """Create the folder for this run; move a previous run there into history/ first."""
+        target = self.mode_dir(mode)
+        if target.exists() and any(target.iterdir()):
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(target.stat().st_mtime))
+            keep = self.root / "history" / f"{self.scenario}-{mode}-{stamp}"
+            n = 1
+            while keep.exists():
+                n += 1
+                keep = keep.with_name(f"{self.scenario}-{mode}-{stamp}-{n}")
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(target), keep)
+        target.mkdir(parents=True, exist_ok=True)
+        return target

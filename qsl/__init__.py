@@ -1,0 +1,1 @@
+"""Query sample library: sample records, dataset loading and validation, the LoadGen QSL."""

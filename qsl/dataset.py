@@ -1,0 +1,141 @@
+"""Load and validate an MLPerf CNN-DailyMail file (a JSON list of records).
+
+Each record has `input` (the article), `tok_input` (prompt token ids, BOS first),
+`output` (the reference highlights) and usually `instruction`. Loading checks
+everything a run relies on and raises DatasetError naming the file, the record
+and the field, with what to do about it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from harness.errors import DatasetError
+from harness.rules import TOKEN_DTYPE
+from qsl.records import Sample
+
+REQUIRED_FIELDS = ("input", "tok_input", "output")
+_FIX_HINT = "regenerate the file with the MLCommons preprocessing (or `make dataset`)"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated samples of one dataset file, in file order (index = QSL index)."""
+
+    path: Path
+    samples: tuple[Sample, ...]
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    @property
+    def longest_prompt(self) -> int:
+        return max(s.prompt_length for s in self.samples)
+
+    def check_prompt_lengths(self, max_prompt_tokens: int) -> None:
+        """Raise if any prompt leaves no room for the answer within the engine's context."""
+        too_long = [s for s in self.samples if s.prompt_length > max_prompt_tokens]
+        if too_long:
+            worst = max(too_long, key=lambda s: s.prompt_length)
+            raise DatasetError(
+                f"{self.path}: {len(too_long)} prompt(s) are longer than the engine allows "
+                f"({max_prompt_tokens} tokens leave room for the answer); the longest is record "
+                f"{worst.index} with {worst.prompt_length} tokens. Raise the engine's "
+                f"--max-model-len or use the official dataset file."
+            )
+
+
+def read_records(path: Path | str) -> list[dict[str, Any]]:
+    """Parse the file into its list of records, with a clear error for each way it can be wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(
+            f"dataset file not found: {path}. Pass the MLPerf cnn_eval.json with DATASET=... "
+            f"(or --dataset), or leave it out to use the embedded demo dataset."
+        )
+    try:
+        with path.open("r", encoding="utf-8") as f:
+            data = json.load(f)
+    except json.JSONDecodeError as e:
+        raise DatasetError(f"{path}: not valid JSON ({e}); {_FIX_HINT}") from e
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"{path}: not UTF-8 text ({e}); {_FIX_HINT}") from e
+    if not isinstance(data, list):
+        raise DatasetError(
+            f"{path}: expected a JSON list of records, found a {type(data).__name__}; {_FIX_HINT}"
+        )
+    if not data:
+        raise DatasetError(f"{path}: the file holds no records; {_FIX_HINT}")
+    for i, record in enumerate(data):
+        if not isinstance(record, dict):
+            raise DatasetError(f"{path}: record {i} is a {type(record).__name__}, not an object")
+    return data
+
+
+def load_references(path: Path | str) -> list[str]:
+    """The reference summaries (`output`) in file order: all the accuracy scripts need."""
+    path = Path(path)
+    records = read_records(path)
+    refs = []
+    for i, record in enumerate(records):
+        out = record.get("output")
+        if not isinstance(out, str):
+            raise DatasetError(f"{path}: record {i} has no text field 'output'; {_FIX_HINT}")
+        refs.append(out)
+    return refs
+
+
+def _token_array(path: Path, i: int, value: object, vocab_size: int) -> np.ndarray:
+    where = f"{path}: record {i} field 'tok_input'"
+    if not isinstance(value, list):
+        raise DatasetError(f"{where} must be a list of token ids, found {type(value).__name__}")
+    if not value:
+        raise DatasetError(f"{where} is empty; {_FIX_HINT}")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        arr = np.asarray([], dtype=object)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        bad = next((t for t in value if type(t) is not int), value[0])
+        raise DatasetError(f"{where} holds a non-integer token id {bad!r}; {_FIX_HINT}")
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= vocab_size:
+        bad = lo if lo < 0 else hi
+        raise DatasetError(
+            f"{where} holds token id {bad}, outside the model's vocabulary [0, {vocab_size}); "
+            f"was the file tokenized for another model?"
+        )
+    return arr.astype(TOKEN_DTYPE)
+
+
+def load_dataset(path: Path | str, vocab_size: int) -> Dataset:
+    """Read and validate a dataset file into Samples (token ids as int32 arrays)."""
+    path = Path(path)
+    records = read_records(path)
+    samples = []
+    for i, record in enumerate(records):
+        missing = [f for f in REQUIRED_FIELDS if f not in record]
+        if missing:
+            raise DatasetError(
+                f"{path}: record {i} is missing field(s) {', '.join(missing)} "
+                f"(each record needs {', '.join(REQUIRED_FIELDS)}); {_FIX_HINT}"
+            )
+        if not isinstance(record["output"], str):
+            raise DatasetError(f"{path}: record {i} field 'output' must be text")
+        tokens = _token_array(path, i, record["tok_input"], vocab_size)
+        samples.append(Sample(index=i, token_ids=tokens, reference=record["output"]))
+    return Dataset(path=path, samples=tuple(samples))
+
+
+def write_records(path: Path, records: Sequence[dict[str, Any]]) -> None:
+    """Write records atomically as a JSON list (the MLPerf layout)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        json.dump(list(records), f, ensure_ascii=False)
+    tmp.replace(path)

@@ -1,0 +1,1 @@
+"""Systems under test: the Backend protocol, its engines and fakes, and the LoadGen SUT adapters."""

@@ -1,0 +1,94 @@
+"""Fake backends, named as such: for tests and for measuring the harness without an engine.
+
+- OracleBackend answers each sample with its reference summary's token ids (the
+  accuracy chain id -> sample -> response -> decode must then score ROUGE ~ 100).
+- LatencyBackend streams a fixed answer with a set time to first token and
+  inter-token latency (exercises timing paths; no model).
+- FailingBackend fails chosen samples (fault injection for error handling).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator, Mapping, Sequence
+
+from qsl.records import Sample
+from sut.backend import GenerationParams, TokenChunk
+
+
+async def _stream(tokens: Sequence[int], stream: bool, ttft_s: float, itl_s: float
+                  ) -> AsyncIterator[TokenChunk]:
+    if ttft_s:
+        await asyncio.sleep(ttft_s)
+    if not stream:
+        if itl_s:
+            await asyncio.sleep(itl_s * (len(tokens) - 1))
+        yield TokenChunk(tuple(tokens), True)
+        return
+    for i, tok in enumerate(tokens):
+        if i and itl_s:
+            await asyncio.sleep(itl_s)
+        yield TokenChunk((tok,), i == len(tokens) - 1)
+
+
+class _FakeLifecycle:
+    max_model_len = None
+
+    async def start(self) -> None:
+        pass
+
+    async def health_check(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+class OracleBackend(_FakeLifecycle):
+    """Returns each sample's reference token ids (plus an end token, as a model would)."""
+
+    name = "oracle"
+
+    def __init__(self, answers: Mapping[int, Sequence[int]], params: GenerationParams) -> None:
+        self._answers = answers
+        self._end = params.stop_token_ids[-1]
+
+    def generate(self, request_id: str, sample: Sample, stream: bool) -> AsyncIterator[TokenChunk]:
+        return _stream([*self._answers[sample.index], self._end], stream, 0.0, 0.0)
+
+
+class LatencyBackend(_FakeLifecycle):
+    """Streams `output_tokens` tokens per sample with the given TTFT and inter-token latency."""
+
+    name = "latency"
+
+    def __init__(self, params: GenerationParams, ttft_s: float = 0.0, itl_s: float = 0.0,
+                 output_tokens: int | None = None) -> None:
+        n = output_tokens or params.max_new_tokens
+        self._tokens = [1000 + i % 1000 for i in range(n)]
+        self._ttft_s, self._itl_s = ttft_s, itl_s
+
+    def generate(self, request_id: str, sample: Sample, stream: bool) -> AsyncIterator[TokenChunk]:
+        return _stream(self._tokens, stream, self._ttft_s, self._itl_s)
+
+
+class SampleFailure(RuntimeError):
+    """The injected fault of FailingBackend."""
+
+
+class FailingBackend(LatencyBackend):
+    """Like LatencyBackend, but raises for the QSL indices in `fail_indices`."""
+
+    name = "failing"
+
+    def __init__(self, params: GenerationParams, fail_indices: frozenset[int], **kw) -> None:
+        super().__init__(params, **kw)
+        self._fail = fail_indices
+
+    async def generate(self, request_id: str, sample: Sample, stream: bool
+                       ) -> AsyncIterator[TokenChunk]:
+        if sample.index in self._fail:
+            await asyncio.sleep(0.01)
+            raise SampleFailure(f"injected failure for sample {sample.index}")
+        async for chunk in super().generate(request_id, sample, stream):
+            yield chunk

@@ -1,0 +1,98 @@
+"""The Offline SUT: hands every issued sample to the backend at once, completes each as it ends.
+
+LoadGen's issue callback only schedules work on the engine loop and returns.
+A sample that fails fails the run: it is recorded, every other request is
+cancelled (aborted in the engine), and each outstanding query is completed
+empty only so LoadGen can finish and write its logs; the harness then reports
+the run as FAILED and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from dataclasses import dataclass
+from typing import Sequence
+
+from qsl.records import Sample
+from sut import responses
+from sut.backend import Backend
+from sut.event_loop import EventLoopThread
+from sut.progress import RunProgress
+
+
+@dataclass(frozen=True)
+class SampleError:
+    """Why one sample failed."""
+
+    qsl_index: int | None  # None: the run was stopped, not a sample
+    query_id: int | None
+    error: str
+
+
+class OfflineSut:
+    """LoadGen Offline SUT over any Backend."""
+
+    def __init__(self, backend: Backend, loop: EventLoopThread, samples: Sequence[Sample],
+                 progress: RunProgress) -> None:
+        self._backend = backend
+        self._loop = loop
+        self._samples = samples
+        self._progress = progress
+        self._tasks: dict[int, asyncio.Task] = {}
+        self.errors: list[SampleError] = []
+
+    # LoadGen callbacks (LoadGen's threads): schedule and return.
+    def issue_queries(self, query_samples) -> None:
+        batch = [(q.id, q.index) for q in query_samples]
+        self._loop.call_soon(self._start, batch)
+
+    def flush_queries(self) -> None:
+        pass
+
+    def abort(self, reason: str) -> None:
+        """Stop the run from any thread (e.g. Ctrl-C): outstanding queries end empty, run FAILED."""
+        self._loop.call_soon(self._fail, None, None, reason)
+
+    # Engine loop.
+    def _start(self, batch: list[tuple[int, int]]) -> None:
+        self._progress.mark_issued(len(batch))
+        for query_id, index in batch:
+            if self.errors:
+                self._give_up(query_id)
+                continue
+            task = asyncio.ensure_future(self._serve(query_id, self._samples[index]))
+            task.add_done_callback(functools.partial(self._finished, query_id))
+            self._tasks[query_id] = task
+
+    async def _serve(self, query_id: int, sample: Sample) -> None:
+        tokens: list[int] = []
+        try:
+            async for chunk in self._backend.generate(str(query_id), sample, stream=False):
+                tokens.extend(chunk.token_ids)
+            if not tokens:
+                raise RuntimeError("the engine returned no tokens")
+        except Exception as e:  # any engine error fails this sample, and so the run
+            self._fail(query_id, sample.index, f"{type(e).__name__}: {e}")
+            return
+        self._progress.completed += 1
+        self._progress.output_tokens += len(tokens)
+        responses.complete(query_id, tokens)
+
+    def _finished(self, query_id: int, task: asyncio.Task) -> None:
+        self._tasks.pop(query_id, None)
+        if task.cancelled():
+            self._give_up(query_id)
+
+    def _fail(self, query_id: int | None, index: int | None, error: str) -> None:
+        self.errors.append(SampleError(index, query_id, error))
+        self._progress.failed += 1
+        if query_id is not None:
+            self._tasks.pop(query_id, None)  # its own task ends normally: not cancelled twice
+            self._give_up(query_id)
+        for task in list(self._tasks.values()):
+            task.cancel()
+
+    def _give_up(self, query_id: int) -> None:
+        """Complete a query with nothing, only to let LoadGen end after a failure."""
+        responses.complete(query_id, ())

@@ -1,0 +1,72 @@
+"""Backends by name: a plain dict, with a helpful error for unknown names.
+
+`fake-*` backends are fakes (no model): for tests and for measuring the harness.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from harness.errors import ConfigError
+from qsl.dataset import Dataset
+from sut.backend import Backend, GenerationParams
+
+
+@dataclass(frozen=True)
+class BackendRequest:
+    """What a backend may need to be built."""
+
+    model_dir: Path
+    tokenizer_dir: Path
+    dataset: Dataset
+    engine_args: Sequence[str]
+    params: GenerationParams
+
+
+def _vllm(r: BackendRequest) -> Backend:
+    from sut.vllm_backend import VllmBackend
+
+    return VllmBackend(str(r.model_dir), r.engine_args, r.params)
+
+
+def _oracle(r: BackendRequest) -> Backend:
+    from qsl.tokenizer import load_tokenizer
+    from sut.fake_backends import OracleBackend
+
+    tokenizer = load_tokenizer(r.tokenizer_dir)
+    answers = {s.index: tokenizer.encode(s.reference, add_special_tokens=False)
+               for s in r.dataset.samples}
+    return OracleBackend(answers, r.params)
+
+
+def _latency(r: BackendRequest) -> Backend:
+    from sut.fake_backends import LatencyBackend
+
+    return LatencyBackend(r.params)
+
+
+def _failing(r: BackendRequest) -> Backend:
+    from sut.fake_backends import FailingBackend
+
+    return FailingBackend(r.params, fail_indices=frozenset({1}), itl_s=0.001)
+
+
+BACKENDS: dict[str, Callable[[BackendRequest], Backend]] = {
+    "vllm": _vllm,
+    "fake-oracle": _oracle,
+    "fake-latency": _latency,
+    "fake-failing": _failing,
+}
+
+
+def make_backend(name: str, request: BackendRequest) -> Backend:
+    try:
+        factory = BACKENDS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, BACKENDS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown backend {name!r}.{hint} Available: {', '.join(BACKENDS)}") from None
+    return factory(request)

@@ -1,0 +1,123 @@
+"""The vLLM backend: vLLM's AsyncLLM on the shared event loop. The only module importing vllm.
+
+Engine options are vLLM's own command-line flags, parsed by vLLM's own parser,
+so every option of the installed vLLM (tensor parallel size, dtype,
+quantization, max_num_seqs, kv-cache dtype, ...) passes through unchanged and
+is validated with vLLM's own messages. The harness only puts its defaults in
+front; flags given later win.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import AsyncIterator, Sequence
+
+from harness.errors import ConfigError, SetupError
+from qsl.records import Sample
+from sut.backend import GenerationParams, TokenChunk
+
+# Token ids in, token ids out: no detokenizer in the hot path.
+HARNESS_ENGINE_DEFAULTS = ("--skip-tokenizer-init",)
+# On a CPU-only vLLM build: a KV cache size that fits small machines, and the memory
+# fraction the CPU worker accepts. Users override either with their own flag or variable.
+CPU_ENGINE_DEFAULTS = ("--gpu-memory-utilization", "0.3")
+CPU_KVCACHE_GIB_DEFAULT = "2"
+
+
+def engine_argv(model: str, user_args: Sequence[str], on_cpu: bool) -> list[str]:
+    """The vLLM command line: the model, the harness's defaults, then the user's flags (which win)."""
+    defaults = [*HARNESS_ENGINE_DEFAULTS, *(CPU_ENGINE_DEFAULTS if on_cpu else ())]
+    return ["--model", model, *defaults, *user_args]
+
+
+def parse_engine_args(argv: Sequence[str]):
+    """vLLM's AsyncEngineArgs from a vLLM-style command line; ConfigError when vLLM rejects it."""
+    from vllm import AsyncEngineArgs
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    parser = FlexibleArgumentParser(prog="vllm engine arguments")
+    AsyncEngineArgs.add_cli_args(parser)
+    try:
+        namespace = parser.parse_args(list(argv))
+    except SystemExit as e:
+        raise ConfigError(
+            f"vLLM rejected the engine arguments {' '.join(argv[2:])!r} (its message is above); "
+            f"see `vllm serve --help` for the flags of the installed vLLM"
+        ) from e
+    return AsyncEngineArgs.from_cli_args(namespace)
+
+
+class VllmBackend:
+    """Serves samples with vLLM's AsyncLLM engine (in this process, one engine)."""
+
+    name = "vllm"
+
+    def __init__(self, model: str, engine_args: Sequence[str], params: GenerationParams) -> None:
+        self._model = model
+        self._user_args = tuple(engine_args)
+        self._params = params
+        self._engine = None
+        self._final_params = None
+        self._stream_params = None
+
+    async def start(self) -> None:
+        from vllm import SamplingParams
+        from vllm.platforms import current_platform
+        from vllm.sampling_params import RequestOutputKind
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        on_cpu = current_platform.is_cpu()
+        if on_cpu:
+            os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
+        args = parse_engine_args(engine_argv(self._model, self._user_args, on_cpu))
+        try:
+            self._engine = AsyncLLM.from_engine_args(args)
+        except Exception as e:  # vLLM raises many types here; all mean "engine did not start"
+            raise SetupError(
+                f"the vLLM engine did not start for model {self._model}: {type(e).__name__}: {e}. "
+                f"Check the model folder and the engine flags (vLLM's log above has details)"
+            ) from e
+
+        def sampling(kind):
+            return SamplingParams(
+                temperature=0.0, max_tokens=self._params.max_new_tokens,
+                min_tokens=self._params.min_new_tokens,
+                stop_token_ids=list(self._params.stop_token_ids),
+                detokenize=False, output_kind=kind,
+            )
+
+        self._final_params = sampling(RequestOutputKind.FINAL_ONLY)
+        self._stream_params = sampling(RequestOutputKind.DELTA)
+
+    async def health_check(self) -> None:
+        if self._engine is None:
+            raise SetupError("the vLLM engine is not started")
+        try:
+            await self._engine.check_health()
+        except Exception as e:
+            raise SetupError(f"the vLLM engine is unhealthy: {type(e).__name__}: {e}") from e
+
+    @property
+    def max_model_len(self) -> int | None:
+        return None if self._engine is None else int(self._engine.model_config.max_model_len)
+
+    async def generate(self, request_id: str, sample: Sample, stream: bool) -> AsyncIterator[TokenChunk]:
+        from vllm import TokensPrompt
+
+        prompt = TokensPrompt(prompt_token_ids=sample.token_ids.tolist())
+        params = self._stream_params if stream else self._final_params
+        # AsyncLLM aborts the request in the engine when this generator is cancelled.
+        async for out in self._engine.generate(prompt, params, request_id):
+            yield TokenChunk(tuple(out.outputs[0].token_ids), out.finished)
+
+    async def shutdown(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.shutdown()
+
+
+def vllm_version() -> str:
+    import vllm
+
+    return vllm.__version__
+
