@@ -35,6 +35,10 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="run folder root (default: runs/<model name>, runs/demo for the demo)")
     p.add_argument("--warmup", type=int, default=4, dest="warmup_samples",
                    help="untimed requests before LoadGen starts (default 4)")
+    p.add_argument("--fake-ttft-ms", type=float, default=0.0,
+                   help="fake-latency backend: time to first token (ms)")
+    p.add_argument("--fake-itl-ms", type=float, default=0.0,
+                   help="fake-latency backend: time between tokens (ms)")
     p.add_argument("--progress-interval", type=float, default=5.0, dest="progress_interval_s",
                    help="seconds between progress lines; 0 turns them off (default 5)")
 
@@ -68,6 +72,7 @@ def _config(args: argparse.Namespace, mode: str, engine_args: list[str]):
         tokenizer=args.tokenizer, backend=args.backend, user_conf=args.user_conf,
         output_dir=args.output_dir, engine_args=engine_args,
         warmup_samples=args.warmup_samples, progress_interval_s=args.progress_interval_s,
+        fake_ttft_s=args.fake_ttft_ms / 1000, fake_itl_s=args.fake_itl_ms / 1000,
     )
 
 

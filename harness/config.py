@@ -29,6 +29,8 @@ class RunConfig:
     warmup_samples: int
     progress_interval_s: float
     demo: bool
+    fake_ttft_s: float = 0.0
+    fake_itl_s: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps({k: (str(v) if isinstance(v, Path) else v)
@@ -47,7 +49,8 @@ class RunConfig:
 
 def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | None,
             tokenizer: Path | None, backend: str, user_conf: Path, output_dir: Path | None,
-            engine_args: list[str], warmup_samples: int, progress_interval_s: float) -> RunConfig:
+            engine_args: list[str], warmup_samples: int, progress_interval_s: float,
+            fake_ttft_s: float = 0.0, fake_itl_s: float = 0.0) -> RunConfig:
     """Fill in the embedded defaults and check what can be checked without loading anything."""
     demo = model is None
     if demo:
@@ -69,4 +72,5 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
         tokenizer_dir=tokenizer or model, backend=backend, user_conf=user_conf,
         output_root=output_dir or Path("runs") / name, engine_args=tuple(engine_args),
         warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
+        fake_ttft_s=fake_ttft_s, fake_itl_s=fake_itl_s,
     )

@@ -6,13 +6,14 @@ harness never recomputes them (harness.summary parses LoadGen's own logs).
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Callable
 
 import mlperf_loadgen as lg
 
-from harness.errors import ConfigError, RunError
+from harness.errors import ConfigError
 
 SCENARIOS = {
     "Offline": lg.TestScenario.Offline,
@@ -52,26 +53,34 @@ def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
     """Run one LoadGen test, writing its logs into log_dir.
 
     LoadGen runs on a worker thread so the main thread stays responsive to
-    Ctrl-C: on interrupt, on_interrupt ends the outstanding work, LoadGen
-    finishes and writes its logs, and RunError is raised.
+    Ctrl-C: on interrupt, on_interrupt ends the outstanding work (the SUT then
+    reports the run as failed), LoadGen finishes and writes its logs, and this returns.
     """
     log_settings = lg.LogSettings()
     log_settings.log_output.outdir = str(log_dir)
     log_settings.log_output.copy_summary_to_stdout = False
     log_settings.enable_trace = False
     sut_handle = lg.ConstructSUT(sut.issue_queries, sut.flush_queries)
-    try:
-        worker = threading.Thread(
-            target=lg.StartTestWithLogSettings, name="loadgen",
-            args=(sut_handle, qsl, settings, log_settings),
-        )
-        worker.start()
+    done = threading.Event()
+
+    def start_test() -> None:
         try:
-            while worker.is_alive():
-                worker.join(0.25)
-        except KeyboardInterrupt:
-            on_interrupt("interrupted by the user (Ctrl-C)")
-            worker.join()
-            raise RunError(f"run interrupted; LoadGen's logs so far are in {log_dir}") from None
+            lg.StartTestWithLogSettings(sut_handle, qsl, settings, log_settings)
+        finally:
+            done.set()
+
+    try:
+        threading.Thread(target=start_test, name="loadgen", daemon=True).start()
+        # An Event, not Thread.join: a join interrupted by Ctrl-C may later return early.
+        interrupted = False
+        while not done.is_set():
+            try:
+                done.wait(0.25)
+            except KeyboardInterrupt:
+                if not interrupted:
+                    interrupted = True
+                    on_interrupt("interrupted by the user (Ctrl-C)")
+                print("\n[harness] stopping: waiting for LoadGen to write its logs",
+                      file=sys.stderr, flush=True)
     finally:
         lg.DestroySUT(sut_handle)

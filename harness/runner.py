@@ -92,7 +92,8 @@ def run_benchmark(cfg: RunConfig) -> RunOutcome:
     params = GenerationParams()
     backend = make_backend(cfg.backend, BackendRequest(
         model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
-        engine_args=cfg.engine_args, params=params))
+        engine_args=cfg.engine_args, params=params,
+        fake_ttft_s=cfg.fake_ttft_s, fake_itl_s=cfg.fake_itl_s))
     progress = RunProgress()
     with EventLoopThread() as loop:
         try:

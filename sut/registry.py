@@ -24,6 +24,8 @@ class BackendRequest:
     dataset: Dataset
     engine_args: Sequence[str]
     params: GenerationParams
+    fake_ttft_s: float = 0.0  # fake-latency only
+    fake_itl_s: float = 0.0
 
 
 def _vllm(r: BackendRequest) -> Backend:
@@ -45,7 +47,7 @@ def _oracle(r: BackendRequest) -> Backend:
 def _latency(r: BackendRequest) -> Backend:
     from sut.fake_backends import LatencyBackend
 
-    return LatencyBackend(r.params)
+    return LatencyBackend(r.params, ttft_s=r.fake_ttft_s, itl_s=r.fake_itl_s)
 
 
 def _failing(r: BackendRequest) -> Backend:

@@ -9,8 +9,9 @@ front; flags given later win.
 
 from __future__ import annotations
 
+import difflib
 import os
-from typing import AsyncIterator, Sequence
+from typing import AsyncIterator, NoReturn, Sequence
 
 from harness.errors import ConfigError, SetupError
 from qsl.records import Sample
@@ -37,13 +38,18 @@ def parse_engine_args(argv: Sequence[str]):
 
     parser = FlexibleArgumentParser(prog="vllm engine arguments")
     AsyncEngineArgs.add_cli_args(parser)
-    try:
-        namespace = parser.parse_args(list(argv))
-    except SystemExit as e:
-        raise ConfigError(
-            f"vLLM rejected the engine arguments {' '.join(argv[2:])!r} (its message is above); "
-            f"see `vllm serve --help` for the flags of the installed vLLM"
-        ) from e
+
+    def reject(message: str) -> NoReturn:
+        raise ConfigError(f"vLLM rejected the engine arguments: {message}. See `vllm serve "
+                          f"--help` for the flags of the installed vLLM ({vllm_version()})")
+
+    parser.error = reject  # raise instead of printing vLLM's whole usage and exiting
+    namespace, unknown = parser.parse_known_args(list(argv))
+    if unknown:
+        flags = [a.split("=")[0] for a in unknown if a.startswith("-")] or unknown
+        hints = [f"{f} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(
+            f, parser._option_string_actions, n=1)) else f for f in flags]
+        reject(f"unknown flag(s) {', '.join(hints)}")
     return AsyncEngineArgs.from_cli_args(namespace)
 
 

@@ -1,0 +1,89 @@
+"""The real CPU vLLM engine behind the harness, on the tiny model (slow: engine starts)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from harness.errors import ConfigError
+from sut.vllm_backend import engine_argv, parse_engine_args
+from tests.conftest import REPO, run_cli
+
+
+def test_user_engine_flags_come_last_so_they_win():
+    argv = engine_argv("/m", ["--gpu-memory-utilization", "0.2", "--max-num-seqs", "8"], on_cpu=True)
+    assert argv[:2] == ["--model", "/m"]
+    args = parse_engine_args(argv)
+    assert (args.gpu_memory_utilization, args.max_num_seqs) == (0.2, 8)
+    assert args.skip_tokenizer_init is True
+
+
+def test_bad_engine_flag_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"unknown flag\(s\) --max-num-seqz \(did you mean --max-num-seqs\?\)"):
+        parse_engine_args(engine_argv("/m", ["--max-num-seqz", "8"], on_cpu=False))
+
+
+@pytest.fixture(scope="module")
+def accuracy_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("vllm") / "runs"
+    res = run_cli("run-accuracy", "--output-dir", str(out), "--progress-interval", "0")
+    return res, out / "Offline" / "accuracy"
+
+
+@pytest.mark.vllm
+def test_real_vllm_offline_performance_run(tmp_path):
+    res = run_cli("run-offline", "--output-dir", str(tmp_path / "runs"), "--progress-interval", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "LoadGen Offline PerformanceOnly: VALID" in res.stdout
+    tok_s = float(res.stdout.split("tokens/s")[1].split()[0].replace(",", ""))
+    assert tok_s > 0
+    assert "32/32 samples (100.0%)" in res.stderr
+
+
+@pytest.mark.vllm
+def test_real_vllm_accuracy_run_scores_every_sample(accuracy_run):
+    res, acc_dir = accuracy_run
+    assert res.returncode == 0, res.stderr[-3000:]
+    scores = json.loads((acc_dir / "accuracy.json").read_text())
+    assert scores["gen_num"] == 32
+    assert all(0.0 <= scores[m] <= 100.0 for m in ("rouge1", "rouge2", "rougeL", "rougeLsum"))
+    log = json.loads((acc_dir / "mlperf_log_accuracy.json").read_text())
+    assert sorted(e["qsl_idx"] for e in log) == list(range(32))
+    for e in log:
+        ids = np.frombuffer(bytes.fromhex(e["data"]), np.int32)
+        assert 1 <= ids.size <= 128 and ids.min() >= 0 and ids.max() < 128256
+
+
+RAW_GENERATE = textwrap.dedent("""
+    import json, sys
+    from vllm import LLM, SamplingParams, TokensPrompt
+    if __name__ == "__main__":
+        model, dataset = sys.argv[1], sys.argv[2]
+        prompts = [TokensPrompt(prompt_token_ids=r["tok_input"]) for r in json.load(open(dataset))]
+        llm = LLM(model=model, skip_tokenizer_init=True, gpu_memory_utilization=0.3)
+        params = SamplingParams(temperature=0.0, max_tokens=128, min_tokens=1,
+                                stop_token_ids=[128001, 128008, 128009], detokenize=False)
+        outs = llm.generate(prompts, params)
+        print("RESULT " + json.dumps([list(o.outputs[0].token_ids) for o in outs]))
+        llm.llm_engine.engine_core.shutdown()
+""")
+
+
+@pytest.mark.vllm
+def test_harness_outputs_equal_raw_vllm_generate(accuracy_run, demo_assets, tmp_path):
+    """The same prompts through vLLM's own LLM.generate give the same token ids (greedy)."""
+    res, acc_dir = accuracy_run
+    assert res.returncode == 0
+    script = tmp_path / "raw.py"
+    script.write_text(RAW_GENERATE)
+    raw = subprocess.run([sys.executable, str(script), str(demo_assets.model_dir),
+                          str(demo_assets.dataset_path)], cwd=REPO, capture_output=True,
+                         text=True, timeout=600)
+    assert raw.returncode == 0, raw.stderr[-3000:]
+    expected = json.loads(next(ln for ln in raw.stdout.splitlines() if ln.startswith("RESULT "))[7:])
+    log = json.loads((acc_dir / "mlperf_log_accuracy.json").read_text())
+    got = {e["qsl_idx"]: np.frombuffer(bytes.fromhex(e["data"]), np.int32).tolist() for e in log}
+    assert [got[i] for i in range(len(expected))] == expected
