@@ -21,7 +21,7 @@ class RunConfig:
     mode: str  # "performance" or "accuracy"
     model_dir: Path
     dataset: Path
-    tokenizer_dir: Path
+    tokenizer: Path | None  # None: see tokenizer_dir()
     backend: str
     user_conf: Path
     output_root: Path
@@ -35,6 +35,17 @@ class RunConfig:
     def to_json(self) -> str:
         return json.dumps({k: (str(v) if isinstance(v, Path) else v)
                            for k, v in asdict(self).items()}, indent=2)
+
+    def tokenizer_dir(self) -> Path:
+        """--tokenizer, else the model folder when it has tokenizer files, else the embedded
+        Llama-3 tokenizer (the same tokenizer; e.g. for a config-only dummy-weight model)."""
+        if self.tokenizer is not None:
+            return self.tokenizer
+        if any((self.model_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
+            return self.model_dir
+        from harness.demo import ensure_demo_assets
+
+        return ensure_demo_assets().tokenizer_dir
 
     def vocab_size(self) -> int:
         """From the model's config.json when it has one (dataset ids are checked against it)."""
@@ -69,7 +80,7 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
     name = "demo" if demo else model.name
     return RunConfig(
         scenario=scenario, mode=mode, model_dir=model, dataset=dataset,
-        tokenizer_dir=tokenizer or model, backend=backend, user_conf=user_conf,
+        tokenizer=tokenizer, backend=backend, user_conf=user_conf,
         output_root=output_dir or Path("runs") / name, engine_args=tuple(engine_args),
         warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
         fake_ttft_s=fake_ttft_s, fake_itl_s=fake_itl_s,

@@ -18,7 +18,7 @@ def print_performance(outcome: RunOutcome) -> None:
 def print_accuracy(cfg: RunConfig, outcome: RunOutcome) -> int:
     """Score the accuracy log, write accuracy.txt next to it, print the verdict; exit code."""
     scores = rouge.evaluate(outcome.log_dir / "mlperf_log_accuracy.json", cfg.dataset,
-                            cfg.tokenizer_dir)
+                            cfg.tokenizer_dir())
     (outcome.log_dir / "accuracy.txt").write_text(rouge.accuracy_txt(scores))
     (outcome.log_dir / "accuracy.json").write_text(json.dumps(scores.as_dict(), indent=2) + "\n")
     print(rouge.format_report(scores))

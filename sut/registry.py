@@ -20,7 +20,7 @@ class BackendRequest:
     """What a backend may need to be built."""
 
     model_dir: Path
-    tokenizer_dir: Path
+    tokenizer_dir: Callable[[], Path]  # resolved only by the backends that need a tokenizer
     dataset: Dataset
     engine_args: Sequence[str]
     params: GenerationParams
@@ -38,7 +38,7 @@ def _oracle(r: BackendRequest) -> Backend:
     from qsl.tokenizer import load_tokenizer
     from sut.fake_backends import OracleBackend
 
-    tokenizer = load_tokenizer(r.tokenizer_dir)
+    tokenizer = load_tokenizer(r.tokenizer_dir())
     answers = {s.index: tokenizer.encode(s.reference, add_special_tokens=False)
                for s in r.dataset.samples}
     return OracleBackend(answers, r.params)
