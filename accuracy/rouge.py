@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from harness.errors import AccuracyError, HarnessError
-from harness.rules import ROUGE_TARGET_SAMPLE_COUNT, ROUGE_TARGETS, TOKEN_DTYPE
+from harness.rules import ROUGE_TARGET_SETS, TOKEN_DTYPE, RougeTargetSet, rouge_targets_for
 from accuracy.sentences import split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
@@ -112,43 +112,39 @@ class TargetCheck:
     passed: bool
 
 
-def check_targets(scores: RougeScores) -> list[TargetCheck]:
+def check_targets(scores: RougeScores, targets: RougeTargetSet) -> list[TargetCheck]:
     values = scores.as_dict()
     checks = [TargetCheck(t.metric, values[t.metric], t.describe(), t.passes(values[t.metric]))
-              for t in ROUGE_TARGETS]
-    checks.append(TargetCheck("gen_num", scores.gen_num, f"== {ROUGE_TARGET_SAMPLE_COUNT:,}",
-                              scores.gen_num == ROUGE_TARGET_SAMPLE_COUNT))
+              for t in targets.targets]
+    checks.append(TargetCheck("gen_num", scores.gen_num, f"== {targets.sample_count:,}",
+                              scores.gen_num == targets.sample_count))
     return checks
 
 
-def targets_apply(scores: RougeScores) -> bool:
-    """The MLPerf targets are for the full dataset; on a subset the comparison means nothing."""
-    return scores.gen_num == ROUGE_TARGET_SAMPLE_COUNT
+def passes_targets(scores: RougeScores) -> bool | None:
+    """True/False on a full MLPerf dataset (datacenter or edge); None on any other size."""
+    targets = rouge_targets_for(scores.gen_num)
+    return None if targets is None else all(c.passed for c in check_targets(scores, targets))
 
 
 def format_report(scores: RougeScores) -> str:
-    applies = targets_apply(scores)
-    lines = [f"{'metric':<10} {'value':>14}  {'MLPerf target':<38} result"]
-    for c in check_targets(scores):
-        verdict = ("PASS" if c.passed else "FAIL") if applies else "n/a"
+    targets = rouge_targets_for(scores.gen_num)
+    shown = targets or ROUGE_TARGET_SETS[0]
+    lines = [f"{'metric':<10} {'value':>14}  {'MLPerf target (' + shown.name + ')':<38} result"]
+    checks = check_targets(scores, shown)
+    for c in checks:
+        verdict = ("PASS" if c.passed else "FAIL") if targets else "n/a"
         value = f"{c.value:,.4f}" if isinstance(c.value, float) else f"{c.value:,}"
         lines.append(f"{c.metric:<10} {value:>14}  {c.requirement:<38} {verdict}")
-    if applies:
-        ok = all(c.passed for c in check_targets(scores))
-        lines.append(f"accuracy: {'PASS' if ok else 'FAIL'} (targets for the full dataset)")
+    if targets:
+        ok = all(c.passed for c in checks)
+        lines.append(f"accuracy: {'PASS' if ok else 'FAIL'} ({targets.name} targets, "
+                     f"{targets.sample_count:,} samples)")
     else:
-        lines.append(
-            f"accuracy: not comparable: {scores.gen_num:,} samples scored; the MLPerf targets "
-            f"hold for the full {ROUGE_TARGET_SAMPLE_COUNT:,}-sample dataset only"
-        )
+        sizes = " or ".join(f"{t.sample_count:,} ({t.name})" for t in ROUGE_TARGET_SETS)
+        lines.append(f"accuracy: not comparable: {scores.gen_num:,} samples scored; the MLPerf "
+                     f"targets hold for the full {sizes}-sample datasets only")
     return "\n".join(lines)
-
-
-def passes_targets(scores: RougeScores) -> bool | None:
-    """True/False on the full dataset; None when the targets do not apply."""
-    if not targets_apply(scores):
-        return None
-    return all(c.passed for c in check_targets(scores))
 
 
 def accuracy_txt(scores: RougeScores) -> str:

@@ -1,8 +1,10 @@
 """Command line: one subcommand per Make verb.
 
-    python -m harness run-offline  [--model M --dataset D] [vLLM engine flags...]
-    python -m harness run-accuracy [--model M --dataset D] [vLLM engine flags...]
-    python -m harness demo-assets
+    python -m harness run-offline | run-server | run-interactive | run-singlestream
+                      [--model M --dataset D] [vLLM engine flags...]
+    python -m harness run-accuracy [--scenario S] [--model M --dataset D] [vLLM engine flags...]
+    python -m harness find-qps [--scenario Server|Interactive] [--model M --dataset D] [...]
+    python -m harness demo-assets | synthetic-dataset | dummy-model
 
 Flags the harness does not know are vLLM engine flags (e.g. --tensor-parallel-size 2
 --max-num-seqs 512 --quantization fp8 --kv-cache-dtype fp8), checked by vLLM's own parser.
@@ -15,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError, HarnessError, RunError
+from harness.rules import SCENARIO_SPECS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,10 +38,12 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="run folder root (default: runs/<model name>, runs/demo for the demo)")
     p.add_argument("--warmup", type=int, default=4, dest="warmup_samples",
                    help="untimed requests before LoadGen starts (default 4)")
-    p.add_argument("--fake-ttft-ms", type=float, default=0.0,
-                   help="fake-latency backend: time to first token (ms)")
-    p.add_argument("--fake-itl-ms", type=float, default=0.0,
-                   help="fake-latency backend: time between tokens (ms)")
+    fake = p.add_argument_group("fake-latency backend (a fake: no model)")
+    fake.add_argument("--fake-ttft-ms", type=float, default=0.0, help="time to first token")
+    fake.add_argument("--fake-itl-ms", type=float, default=0.0, help="time between tokens")
+    fake.add_argument("--fake-output-tokens", type=int, default=0, help="answer length (128)")
+    fake.add_argument("--fake-slots", type=int, default=0,
+                      help="requests served at once; more queue (default: unlimited)")
     p.add_argument("--progress-interval", type=float, default=5.0, dest="progress_interval_s",
                    help="seconds between progress lines; 0 turns them off (default 5)")
 
@@ -47,8 +52,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0],
                                      epilog="Unknown flags go to vLLM as engine arguments.")
     sub = parser.add_subparsers(dest="command", required=True)
-    _run_args(sub.add_parser("run-offline", help="LoadGen Offline, performance mode"))
-    _run_args(sub.add_parser("run-accuracy", help="LoadGen Offline, accuracy mode, then ROUGE"))
+    for scenario in SCENARIO_SPECS:
+        _run_args(sub.add_parser(f"run-{scenario.lower()}",
+                                 help=f"LoadGen {scenario}, performance mode"))
+    acc = sub.add_parser("run-accuracy", help="LoadGen accuracy mode, then ROUGE with PASS/FAIL")
+    _run_args(acc)
+    acc.add_argument("--scenario", choices=list(SCENARIO_SPECS), default="Offline")
+    fq = sub.add_parser("find-qps", help="find the highest target QPS LoadGen judges VALID")
+    _run_args(fq)
+    fq.add_argument("--scenario", choices=["Server", "Interactive"], default="Server")
+    fq.add_argument("--probe-duration", type=float, default=60.0,
+                    help="seconds each probe runs (default 60)")
+    fq.add_argument("--probe-min-queries", type=int, default=1000,
+                    help="queries each probe issues at least; LoadGen's early stopping needs "
+                         "several hundred (default 1000)")
+    fq.add_argument("--start-qps", type=float, default=None,
+                    help="first probe (default: 0.8 x the engine's measured capacity)")
+    fq.add_argument("--max-probes", type=int, default=10)
+    fq.add_argument("--write", action="store_true",
+                    help="write the answer into the user.conf as target_qps")
     sub.add_parser("demo-assets", help="build (once) and print the embedded demo model and dataset")
     synth = sub.add_parser("synthetic-dataset",
                            help="write an MLPerf-shaped random-token prompt set (throughput only)")
@@ -61,26 +83,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(args: argparse.Namespace, mode: str, engine_args: list[str]):
+def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: list[str]):
     from harness.config import resolve
+    from sut.fake_backends import LatencyShape
 
     if engine_args and args.backend != "vllm":
         raise ConfigError(f"engine flags {' '.join(engine_args)!r} given, but the "
                           f"{args.backend} backend takes none")
     return resolve(
-        scenario="Offline", mode=mode, model=args.model, dataset=args.dataset,
+        scenario=scenario, mode=mode, model=args.model, dataset=args.dataset,
         tokenizer=args.tokenizer, backend=args.backend, user_conf=args.user_conf,
         output_dir=args.output_dir, engine_args=engine_args,
         warmup_samples=args.warmup_samples, progress_interval_s=args.progress_interval_s,
-        fake_ttft_s=args.fake_ttft_ms / 1000, fake_itl_s=args.fake_itl_ms / 1000,
+        fake_shape=LatencyShape(args.fake_ttft_ms / 1000, args.fake_itl_ms / 1000,
+                                args.fake_output_tokens, args.fake_slots),
     )
 
 
-def _run(args: argparse.Namespace, engine_args: list[str], mode: str) -> int:
+def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: str) -> int:
     from harness.report import print_accuracy, print_performance
     from harness.runner import run_benchmark
 
-    cfg = _config(args, mode, engine_args)
+    cfg = _config(args, scenario, mode, engine_args)
     outcome = run_benchmark(cfg)
     if mode == "performance":
         print_performance(outcome)
@@ -120,8 +144,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
             TOOLS[args.command](args)
             return 0
-        mode = "performance" if args.command == "run-offline" else "accuracy"
-        return _run(args, extra, mode)
+        if args.command == "find-qps":
+            from harness.find_qps import find_qps
+
+            cfg = _config(args, args.scenario, "performance", extra)
+            result = find_qps(cfg, args.probe_duration, args.probe_min_queries, args.start_qps,
+                              args.max_probes, args.write)
+            return 0 if result.best else RunError.exit_code
+        if args.command == "run-accuracy":
+            return _run(args, extra, args.scenario, "accuracy")
+        scenario = next(s for s in SCENARIO_SPECS if args.command == f"run-{s.lower()}")
+        return _run(args, extra, scenario, "performance")
     except HarnessError as e:
         print(f"\nerror: {e}", file=sys.stderr)
         return e.exit_code

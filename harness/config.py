@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.rules import LLAMA3_VOCAB_SIZE
+from sut.fake_backends import LatencyShape
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,10 @@ class RunConfig:
     warmup_samples: int
     progress_interval_s: float
     demo: bool
-    fake_ttft_s: float = 0.0
-    fake_itl_s: float = 0.0
+    fake_shape: LatencyShape = LatencyShape()
 
     def to_json(self) -> str:
-        return json.dumps({k: (str(v) if isinstance(v, Path) else v)
-                           for k, v in asdict(self).items()}, indent=2)
+        return json.dumps(asdict(self), indent=2, default=str)
 
     def tokenizer_dir(self) -> Path:
         """--tokenizer, else the model folder when it has tokenizer files, else the embedded
@@ -61,7 +60,7 @@ class RunConfig:
 def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | None,
             tokenizer: Path | None, backend: str, user_conf: Path, output_dir: Path | None,
             engine_args: list[str], warmup_samples: int, progress_interval_s: float,
-            fake_ttft_s: float = 0.0, fake_itl_s: float = 0.0) -> RunConfig:
+            fake_shape: LatencyShape = LatencyShape()) -> RunConfig:
     """Fill in the embedded defaults and check what can be checked without loading anything."""
     demo = model is None
     if demo:
@@ -83,5 +82,5 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
         tokenizer=tokenizer, backend=backend, user_conf=user_conf,
         output_root=output_dir or Path("runs") / name, engine_args=tuple(engine_args),
         warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
-        fake_ttft_s=fake_ttft_s, fake_itl_s=fake_itl_s,
+        fake_shape=fake_shape,
     )

@@ -6,6 +6,8 @@ import sys
 import threading
 from typing import TextIO
 
+import numpy as np
+
 from sut.progress import RunProgress
 
 
@@ -21,9 +23,16 @@ def progress_line(label: str, p: RunProgress) -> str:
     pct = 100.0 * p.completed / p.issued if p.issued else 0.0
     eta = _clock((p.issued - p.completed) / rate) if rate > 0 else "--:--:--"
     failed = f"  FAILED {p.failed}" if p.failed else ""
+    latency = ""
+    if p.ttft_s:
+        ttft = np.percentile(np.asarray(p.ttft_s.copy()), [50, 99]) * 1e3
+        latency = f"  TTFT p50/p99 {ttft[0]:,.0f}/{ttft[1]:,.0f} ms"
+        if p.tpot_s:
+            tpot = np.percentile(np.asarray(p.tpot_s.copy()), [50, 99]) * 1e3
+            latency += f"  TPOT p50/p99 {tpot[0]:,.1f}/{tpot[1]:,.1f} ms"
     return (f"[{label}] {p.completed:,}/{p.issued:,} samples ({pct:.1f}%)  "
-            f"{tok_s:,.0f} tok/s  {rate:,.2f} samples/s  elapsed {_clock(elapsed)}  ETA {eta}"
-            f"{failed}")
+            f"{tok_s:,.0f} tok/s  {rate:,.2f} samples/s{latency}  elapsed {_clock(elapsed)}  "
+            f"ETA {eta}{failed}")
 
 
 class LiveProgress:

@@ -15,7 +15,7 @@ import mlperf_loadgen as lg
 
 from harness.errors import ConfigError
 
-SCENARIOS = {
+LOADGEN_SCENARIOS = {
     "Offline": lg.TestScenario.Offline,
     "Server": lg.TestScenario.Server,
     "SingleStream": lg.TestScenario.SingleStream,
@@ -38,7 +38,7 @@ def load_settings(user_conf: Path, model: str, scenario: str, mode: str) -> lg.T
     if _settings_loaded:
         raise RuntimeError("LoadGen settings may be loaded once per process; start a new process")
     settings = lg.TestSettings()
-    settings.scenario = SCENARIOS[scenario]
+    settings.scenario = LOADGEN_SCENARIOS[scenario]
     settings.mode = MODES[mode]
     rc = settings.FromConfig(str(user_conf), model, scenario)
     _settings_loaded = True

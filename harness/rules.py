@@ -60,12 +60,50 @@ class AccuracyTarget:
         return f"{low:,.0f} .. {high:,.0f} ({self.low_ratio:.0%}-{self.high_ratio:.0%} of {self.reference:,})"
 
 
-# Targets for the full 13,368-sample set (datacenter, 99% of the FP16 reference).
-ROUGE_TARGETS = (
-    AccuracyTarget("rouge1", 38.7792, 0.99),
-    AccuracyTarget("rouge2", 15.9075, 0.99),
-    AccuracyTarget("rougeL", 24.4957, 0.99),
-    AccuracyTarget("rougeLsum", 35.793, 0.99),
-    AccuracyTarget("gen_len", 8167644, 0.90, 1.10),
+@dataclass(frozen=True)
+class RougeTargetSet:
+    """The ROUGE targets of one MLPerf dataset; they hold only for exactly that many samples."""
+
+    name: str
+    sample_count: int
+    targets: tuple[AccuracyTarget, ...]
+
+
+def _rouge_targets(r1: float, r2: float, rl: float, rlsum: float, gen_len: int) -> tuple:
+    return (
+        AccuracyTarget("rouge1", r1, 0.99), AccuracyTarget("rouge2", r2, 0.99),
+        AccuracyTarget("rougeL", rl, 0.99), AccuracyTarget("rougeLsum", rlsum, 0.99),
+        AccuracyTarget("gen_len", gen_len, 0.90, 1.10),
+    )
+
+
+# 99 % of the FP16 reference; gen_len within 90-110 %.
+ROUGE_TARGET_SETS = (
+    RougeTargetSet("datacenter", DATACENTER_SAMPLE_COUNT,
+                   _rouge_targets(38.7792, 15.9075, 24.4957, 35.793, 8167644)),
+    RougeTargetSet("edge", EDGE_SAMPLE_COUNT,
+                   _rouge_targets(39.06, 16.1147, 24.6375, 36.124, 3051113)),
 )
-ROUGE_TARGET_SAMPLE_COUNT = DATACENTER_SAMPLE_COUNT
+
+
+def rouge_targets_for(sample_count: int) -> RougeTargetSet | None:
+    """The target set for a scored sample count, or None when no MLPerf set has that size."""
+    return next((t for t in ROUGE_TARGET_SETS if t.sample_count == sample_count), None)
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """How a harness scenario maps onto LoadGen: its scenario, model name, streaming."""
+
+    name: str  # the results folder name
+    loadgen_scenario: str
+    loadgen_model: str
+    streaming: bool  # first tokens reported (token latencies measured)
+
+
+SCENARIO_SPECS = {
+    "Offline": ScenarioSpec("Offline", "Offline", LOADGEN_MODEL_DATACENTER, False),
+    "Server": ScenarioSpec("Server", "Server", LOADGEN_MODEL_DATACENTER, True),
+    "Interactive": ScenarioSpec("Interactive", "Server", LOADGEN_MODEL_INTERACTIVE, True),
+    "SingleStream": ScenarioSpec("SingleStream", "SingleStream", LOADGEN_MODEL_EDGE, True),
+}

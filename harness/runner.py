@@ -1,12 +1,13 @@
-"""One benchmark run, start to finish: checks, engine, warm-up, LoadGen, logs, report.
+"""Benchmark runs: checks, one engine session, LoadGen tests, logs, summaries.
 
 Everything that can fail fast (user.conf, dataset, LoadGen settings) is checked
-before the engine starts; the engine is always shut down; a failed sample
-or Ctrl-C still leaves LoadGen's logs on disk and makes the run FAILED.
+before the engine starts; the engine is always shut down; a failed sample or
+Ctrl-C still leaves LoadGen's logs on disk and makes the run FAILED.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sys
 import time
@@ -17,15 +18,15 @@ from harness import loadgen_run
 from harness.config import RunConfig
 from harness.errors import ConfigError, RunError, SetupError
 from harness.live import LiveProgress
-from harness.rules import LOADGEN_MODEL_DATACENTER
+from harness.rules import SCENARIO_SPECS, ScenarioSpec
 from harness.run_layout import RunLayout
 from harness.summary import RunSummary, parse_run
 from harness.userconf import load_user_conf
 from qsl.dataset import Dataset, load_dataset
 from qsl.library import SampleLibrary
-from sut.backend import Backend, GenerationParams
+from sut.backend import GenerationParams
 from sut.event_loop import EventLoopThread
-from sut.offline import OfflineSut
+from sut.loadgen_sut import LoadgenSut
 from sut.progress import RunProgress
 from sut.registry import BackendRequest, make_backend
 
@@ -38,86 +39,120 @@ class RunOutcome:
     summary: RunSummary
 
 
-def _say(msg: str) -> None:
+def say(msg: str) -> None:
     print(f"[harness] {msg}", file=sys.stderr, flush=True)
 
 
-def _check_sample_counts(settings, dataset: Dataset, mode: str, user_conf: Path) -> None:
+def check_sample_counts(settings, dataset: Dataset, spec: ScenarioSpec, mode: str,
+                        user_conf: Path) -> None:
     wanted = settings.performance_sample_count_override
     if mode == "performance" and wanted > len(dataset):
         raise ConfigError(
             f"LoadGen's settings ask for {wanted:,} performance samples but {dataset.path} holds "
             f"{len(dataset):,}; use the full dataset, or (not valid for submission) set "
-            f"'{LOADGEN_MODEL_DATACENTER}.*.performance_sample_count_override = {len(dataset)}' "
+            f"'{spec.loadgen_model}.*.performance_sample_count_override = {len(dataset)}' "
             f"in {user_conf}"
         )
 
 
-def _warm_up(loop: EventLoopThread, backend: Backend, dataset: Dataset, count: int) -> None:
-    """Untimed requests before LoadGen starts; their results are dropped."""
-    if not count:
-        return
+def load_run_dataset(cfg: RunConfig) -> Dataset:
+    dataset = load_dataset(cfg.dataset, cfg.vocab_size())
+    say(f"dataset {cfg.dataset}: {len(dataset):,} samples, longest prompt "
+        f"{dataset.longest_prompt:,} tokens")
+    return dataset
 
-    async def one(i: int) -> None:
-        async for _ in backend.generate(f"warmup-{i}", dataset.samples[i % len(dataset)], False):
-            pass
 
-    async def all_of_them() -> None:
-        import asyncio
+class EngineSession:
+    """The backend on its event loop, started once, serving one or more LoadGen tests."""
 
-        await asyncio.gather(*(one(i) for i in range(count)))
+    def __init__(self, cfg: RunConfig, dataset: Dataset) -> None:
+        self.cfg, self.dataset = cfg, dataset
+        self.params = GenerationParams()
+        self.backend = make_backend(cfg.backend, BackendRequest(
+            model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
+            engine_args=cfg.engine_args, params=self.params,
+            fake_shape=cfg.fake_shape))
+        self.loop: EventLoopThread | None = None
 
-    t0 = time.monotonic()
-    try:
-        loop.run(all_of_them())
-    except Exception as e:
-        raise SetupError(f"warm-up failed: {type(e).__name__}: {e}") from e
-    _say(f"warm-up: {count} request(s) in {time.monotonic() - t0:.1f} s")
+    def __enter__(self) -> "EngineSession":
+        self.loop = EventLoopThread()
+        try:
+            say(f"starting the {self.backend.name} backend (model {self.cfg.model_dir})")
+            t0 = time.monotonic()
+            self.loop.run(self.backend.start())
+            self.loop.run(self.backend.health_check())
+            say(f"backend ready in {time.monotonic() - t0:.1f} s")
+            if self.backend.max_model_len is not None:
+                self.dataset.check_prompt_lengths(
+                    self.backend.max_model_len - self.params.max_new_tokens)
+            if self.cfg.warmup_samples:
+                t0 = time.monotonic()
+                self.generate_all(self.cfg.warmup_samples)
+                say(f"warm-up: {self.cfg.warmup_samples} request(s) in "
+                    f"{time.monotonic() - t0:.1f} s")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.loop is not None:
+            try:
+                self.loop.run(self.backend.shutdown())
+            finally:
+                self.loop.close()
+                self.loop = None
+
+    def generate_all(self, count: int) -> float:
+        """Run `count` samples at once outside LoadGen (results dropped); return samples/s."""
+        samples = [self.dataset.samples[i % len(self.dataset)] for i in range(count)]
+
+        async def one(i: int) -> None:
+            async for _ in self.backend.generate(f"direct-{i}", samples[i], False):
+                pass
+
+        async def all_of_them() -> float:
+            t0 = time.monotonic()
+            await asyncio.gather(*(one(i) for i in range(count)))
+            return count / (time.monotonic() - t0)
+
+        try:
+            return self.loop.run(all_of_them())
+        except Exception as e:
+            raise SetupError(f"requests outside LoadGen failed: {type(e).__name__}: {e}") from e
+
+    def run_test(self, spec: ScenarioSpec, mode: str, settings, log_dir: Path) -> RunOutcome:
+        """One LoadGen test over this session's engine; RunError if any sample failed."""
+        progress = RunProgress()
+        sut = LoadgenSut(self.backend, self.loop, self.dataset.samples, progress, spec.streaming)
+        say(f"LoadGen {spec.name} {mode} run ({spec.loadgen_model}); logs in {log_dir}")
+        with SampleLibrary(self.dataset, settings.performance_sample_count_override) as qsl, \
+                LiveProgress(spec.name, progress, self.cfg.progress_interval_s):
+            loadgen_run.run_test(sut, qsl.handle, settings, log_dir, sut.abort)
+        if sut.errors:
+            first = sut.errors[0]
+            what = (f"sample {first.qsl_index} failed: {first.error}"
+                    if first.qsl_index is not None else first.error)
+            (log_dir / "FAILED.txt").write_text(
+                "".join(f"qsl_idx={e.qsl_index} query={e.query_id}: {e.error}\n"
+                        for e in sut.errors))
+            raise RunError(f"run FAILED: {what} ({len(sut.errors)} failure(s) listed in "
+                           f"{log_dir / 'FAILED.txt'}; LoadGen's logs are kept there, not valid)")
+        return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name))
 
 
 def run_benchmark(cfg: RunConfig) -> RunOutcome:
-    """Run LoadGen once (cfg.mode) through cfg.backend; return where the logs are and the summary."""
+    """Run LoadGen once (cfg.scenario, cfg.mode) through cfg.backend."""
+    spec = SCENARIO_SPECS[cfg.scenario]
     user_conf = load_user_conf(cfg.user_conf, demo=cfg.demo)
-    dataset = load_dataset(cfg.dataset, cfg.vocab_size())
-    _say(f"dataset {cfg.dataset}: {len(dataset):,} samples, longest prompt "
-         f"{dataset.longest_prompt:,} tokens")
-    layout = RunLayout(cfg.output_root, cfg.scenario)
+    dataset = load_run_dataset(cfg)
+    layout = RunLayout(cfg.output_root, spec.name)
     log_dir = layout.prepare(cfg.mode)
     conf_path = user_conf.write(layout.scenario_dir)
     shutil.copyfile(MLPERF_CONF, layout.scenario_dir / "mlperf.conf")
     (log_dir / "harness_config.json").write_text(cfg.to_json() + "\n")
-    settings = loadgen_run.load_settings(conf_path, LOADGEN_MODEL_DATACENTER, cfg.scenario, cfg.mode)
-    _check_sample_counts(settings, dataset, cfg.mode, cfg.user_conf)
-
-    params = GenerationParams()
-    backend = make_backend(cfg.backend, BackendRequest(
-        model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
-        engine_args=cfg.engine_args, params=params,
-        fake_ttft_s=cfg.fake_ttft_s, fake_itl_s=cfg.fake_itl_s))
-    progress = RunProgress()
-    with EventLoopThread() as loop:
-        try:
-            _say(f"starting the {backend.name} backend (model {cfg.model_dir})")
-            t0 = time.monotonic()
-            loop.run(backend.start())
-            loop.run(backend.health_check())
-            _say(f"backend ready in {time.monotonic() - t0:.1f} s")
-            if backend.max_model_len is not None:
-                dataset.check_prompt_lengths(backend.max_model_len - params.max_new_tokens)
-            _warm_up(loop, backend, dataset, cfg.warmup_samples)
-            sut = OfflineSut(backend, loop, dataset.samples, progress)
-            _say(f"LoadGen {cfg.scenario} {cfg.mode} run; logs in {log_dir}")
-            with SampleLibrary(dataset, settings.performance_sample_count_override) as qsl, \
-                    LiveProgress(cfg.scenario, progress, cfg.progress_interval_s):
-                loadgen_run.run_test(sut, qsl.handle, settings, log_dir, sut.abort)
-        finally:
-            loop.run(backend.shutdown())
-    if sut.errors:
-        first = sut.errors[0]
-        what = (f"sample {first.qsl_index} failed: {first.error}" if first.qsl_index is not None
-                else first.error)
-        (log_dir / "FAILED.txt").write_text(
-            "".join(f"qsl_idx={e.qsl_index} query={e.query_id}: {e.error}\n" for e in sut.errors))
-        raise RunError(f"run FAILED: {what} ({len(sut.errors)} failure(s) listed in "
-                       f"{log_dir / 'FAILED.txt'}; LoadGen's logs are kept there, not valid)")
-    return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir))
+    settings = loadgen_run.load_settings(conf_path, spec.loadgen_model, spec.loadgen_scenario,
+                                         cfg.mode)
+    check_sample_counts(settings, dataset, spec, cfg.mode, cfg.user_conf)
+    with EngineSession(cfg, dataset) as session:
+        return session.run_test(spec, cfg.mode, settings, log_dir)

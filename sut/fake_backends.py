@@ -2,14 +2,16 @@
 
 - OracleBackend answers each sample with its reference summary's token ids (the
   accuracy chain id -> sample -> response -> decode must then score ROUGE ~ 100).
-- LatencyBackend streams a fixed answer with a set time to first token and
-  inter-token latency (exercises timing paths; no model).
+- LatencyBackend streams a fixed answer shaped by a LatencyShape: time to first
+  token, inter-token latency, answer length, and optionally a number of slots
+  (requests beyond them queue), which gives it a known capacity.
 - FailingBackend fails chosen samples (fault injection for error handling).
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import AsyncIterator, Mapping, Sequence
 
 from qsl.records import Sample
@@ -57,19 +59,43 @@ class OracleBackend(_FakeLifecycle):
         return _stream([*self._answers[sample.index], self._end], stream, 0.0, 0.0)
 
 
+@dataclass(frozen=True)
+class LatencyShape:
+    """How LatencyBackend answers: TTFT, inter-token latency, answer length, and slots
+    (0: unlimited; else at most that many requests are served at once, the rest queue)."""
+
+    ttft_s: float = 0.0
+    itl_s: float = 0.0
+    output_tokens: int = 0  # 0: the maximum (128)
+    slots: int = 0
+
+    def capacity_qps(self, max_new_tokens: int) -> float | None:
+        """Samples/s the slots can serve, ignoring timer overheads (None: unlimited)."""
+        n = self.output_tokens or max_new_tokens
+        busy = self.ttft_s + (n - 1) * self.itl_s
+        return self.slots / busy if self.slots and busy > 0 else None
+
+
 class LatencyBackend(_FakeLifecycle):
-    """Streams `output_tokens` tokens per sample with the given TTFT and inter-token latency."""
+    """Streams a fixed answer per sample, shaped by a LatencyShape."""
 
     name = "latency"
 
-    def __init__(self, params: GenerationParams, ttft_s: float = 0.0, itl_s: float = 0.0,
-                 output_tokens: int | None = None) -> None:
-        n = output_tokens or params.max_new_tokens
+    def __init__(self, params: GenerationParams, shape: LatencyShape = LatencyShape()) -> None:
+        n = shape.output_tokens or params.max_new_tokens
         self._tokens = [1000 + i % 1000 for i in range(n)]
-        self._ttft_s, self._itl_s = ttft_s, itl_s
+        self._shape = shape
+        self._slots = asyncio.Semaphore(shape.slots) if shape.slots else None
 
-    def generate(self, request_id: str, sample: Sample, stream: bool) -> AsyncIterator[TokenChunk]:
-        return _stream(self._tokens, stream, self._ttft_s, self._itl_s)
+    async def generate(self, request_id: str, sample: Sample, stream: bool
+                       ) -> AsyncIterator[TokenChunk]:
+        if self._slots is None:
+            async for chunk in _stream(self._tokens, stream, self._shape.ttft_s, self._shape.itl_s):
+                yield chunk
+            return
+        async with self._slots:
+            async for chunk in _stream(self._tokens, stream, self._shape.ttft_s, self._shape.itl_s):
+                yield chunk
 
 
 class SampleFailure(RuntimeError):
@@ -81,8 +107,9 @@ class FailingBackend(LatencyBackend):
 
     name = "failing"
 
-    def __init__(self, params: GenerationParams, fail_indices: frozenset[int], **kw) -> None:
-        super().__init__(params, **kw)
+    def __init__(self, params: GenerationParams, fail_indices: frozenset[int],
+                 shape: LatencyShape = LatencyShape()) -> None:
+        super().__init__(params, shape)
         self._fail = fail_indices
 
     async def generate(self, request_id: str, sample: Sample, stream: bool

@@ -1,26 +1,44 @@
-"""Counters a SUT updates as samples finish, read by the live progress line."""
+"""Counters a SUT updates as samples finish, read by the live progress line.
+
+Latencies here are the harness's own view, for the live line only; the
+official figures are LoadGen's.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
+
+_RECENT = 2000  # latency samples kept for the live percentiles
 
 
 @dataclass
 class RunProgress:
-    """Issued/completed samples and output tokens; written on the engine loop only."""
+    """Issued/completed samples, output tokens and recent TTFT/TPOT; written on the engine loop."""
 
     issued: int = 0
     completed: int = 0
     output_tokens: int = 0
     failed: int = 0
     started_ns: int = field(default_factory=time.monotonic_ns)
+    ttft_s: deque = field(default_factory=lambda: deque(maxlen=_RECENT))
+    tpot_s: deque = field(default_factory=lambda: deque(maxlen=_RECENT))
 
     def mark_issued(self, count: int) -> None:
         """Count newly issued samples; the clock starts at the first issue."""
         if not self.issued:
             self.started_ns = time.monotonic_ns()
         self.issued += count
+
+    def record(self, n_tokens: int, started_ns: int, first_ns: int, done_ns: int) -> None:
+        """One completed sample; first_ns is 0 when no first token was reported."""
+        self.completed += 1
+        self.output_tokens += n_tokens
+        if first_ns:
+            self.ttft_s.append((first_ns - started_ns) / 1e9)
+            if n_tokens > 1:
+                self.tpot_s.append((done_ns - first_ns) / 1e9 / (n_tokens - 1))
 
     def elapsed_s(self) -> float:
         return (time.monotonic_ns() - self.started_ns) / 1e9

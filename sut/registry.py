@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 from harness.errors import ConfigError
 from qsl.dataset import Dataset
 from sut.backend import Backend, GenerationParams
+from sut.fake_backends import LatencyShape
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,7 @@ class BackendRequest:
     dataset: Dataset
     engine_args: Sequence[str]
     params: GenerationParams
-    fake_ttft_s: float = 0.0  # fake-latency only
-    fake_itl_s: float = 0.0
+    fake_shape: LatencyShape = LatencyShape()  # fake-latency only
 
 
 def _vllm(r: BackendRequest) -> Backend:
@@ -47,13 +47,13 @@ def _oracle(r: BackendRequest) -> Backend:
 def _latency(r: BackendRequest) -> Backend:
     from sut.fake_backends import LatencyBackend
 
-    return LatencyBackend(r.params, ttft_s=r.fake_ttft_s, itl_s=r.fake_itl_s)
+    return LatencyBackend(r.params, r.fake_shape)
 
 
 def _failing(r: BackendRequest) -> Backend:
     from sut.fake_backends import FailingBackend
 
-    return FailingBackend(r.params, fail_indices=frozenset({1}), itl_s=0.001)
+    return FailingBackend(r.params, fail_indices=frozenset({1}), shape=LatencyShape(itl_s=0.001))
 
 
 BACKENDS: dict[str, Callable[[BackendRequest], Backend]] = {

@@ -23,7 +23,7 @@ def test_oracle_performance_run_is_valid_and_laid_out(tmp_path):
     res = _run(tmp_path, "run-offline")
     assert res.returncode == 0, res.stderr
     assert "LoadGen Offline PerformanceOnly: VALID" in res.stdout
-    assert "samples    32" in res.stdout
+    assert "samples     32" in res.stdout
     scen = tmp_path / "runs" / "Offline"
     run_dir = scen / "performance" / "run_1"
     for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "harness_config.json"):

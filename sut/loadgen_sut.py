@@ -1,6 +1,11 @@
-"""The Offline SUT: hands every issued sample to the backend at once, completes each as it ends.
+"""The LoadGen SUT over any Backend, for every scenario.
 
-LoadGen's issue callback only schedules work on the engine loop and returns.
+LoadGen's issue callback only schedules work on the engine loop and returns; each
+sample becomes one task there. Offline hands every issued sample to the engine
+at once and completes each as it ends. Streaming scenarios (Server, Interactive,
+SingleStream) also report FirstTokenComplete with the first chunk's tokens the
+moment they exist, then QuerySamplesComplete with all tokens (which start with
+those first tokens, as TEST06 checks).
 A sample that fails fails the run: it is recorded, every other request is
 cancelled (aborted in the engine), and each outstanding query is completed
 empty only so LoadGen can finish and write its logs; the harness then reports
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -30,12 +36,13 @@ class SampleError:
     error: str
 
 
-class OfflineSut:
-    """LoadGen Offline SUT over any Backend."""
+class LoadgenSut:
+    """A LoadGen SUT over a Backend; `streaming` reports first tokens and token latencies."""
 
     def __init__(self, backend: Backend, loop: EventLoopThread, samples: Sequence[Sample],
-                 progress: RunProgress) -> None:
+                 progress: RunProgress, streaming: bool) -> None:
         self._backend = backend
+        self._streaming = streaming
         self._loop = loop
         self._samples = samples
         self._progress = progress
@@ -67,17 +74,21 @@ class OfflineSut:
 
     async def _serve(self, query_id: int, sample: Sample) -> None:
         tokens: list[int] = []
+        started = time.monotonic_ns()
+        first_at = 0
         try:
-            async for chunk in self._backend.generate(str(query_id), sample, stream=False):
+            async for chunk in self._backend.generate(str(query_id), sample, self._streaming):
+                if self._streaming and not first_at and chunk.token_ids:
+                    first_at = time.monotonic_ns()
+                    responses.first_token(query_id, chunk.token_ids)
                 tokens.extend(chunk.token_ids)
             if not tokens:
                 raise RuntimeError("the engine returned no tokens")
         except Exception as e:  # any engine error fails this sample, and so the run
             self._fail(query_id, sample.index, f"{type(e).__name__}: {e}")
             return
-        self._progress.completed += 1
-        self._progress.output_tokens += len(tokens)
         responses.complete(query_id, tokens)
+        self._progress.record(len(tokens), started, first_at, time.monotonic_ns())
 
     def _finished(self, query_id: int, task: asyncio.Task) -> None:
         self._tasks.pop(query_id, None)
