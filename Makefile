@@ -1,7 +1,12 @@
 # The verbs of the harness. Each run target is one `python -m harness <verb>` call.
 #   make install                       .venv/ with everything (CPU vLLM included)
 #   make run-offline                   Offline performance run (embedded demo on CPU by default)
-#   make run-accuracy                  Offline accuracy run + ROUGE with PASS/FAIL
+#   make run-server | run-interactive | run-singlestream
+#   make run-accuracy [SCENARIO=Server] accuracy run + ROUGE with PASS/FAIL
+#   make find-qps [SCENARIO=Interactive] [FIND_QPS_ARGS="--write"]
+#   make dataset SOURCE=/data/cnn_dailymail [SAMPLES=5000] [TOKENIZER=...]   build cnn_eval.json
+#   make validate-dataset DATASET=/data/cnn_eval.json
+#   make bench                         harness vs LoadGen alone and vs raw vLLM (CPU)
 #   make run-offline MODEL=/path/Llama-3.1-8B-Instruct DATASET=/path/cnn_eval.json \
 #        ENGINE_ARGS="--max-num-seqs 512 --kv-cache-dtype fp8"
 #   make test                          the test suite (installs first)
@@ -18,6 +23,11 @@ USER_CONF ?= user.conf
 OUTPUT_DIR ?=
 ENGINE_ARGS ?=
 PYTEST_ARGS ?=
+SCENARIO ?= Offline
+FIND_QPS_ARGS ?=
+SOURCE ?= hub
+SAMPLES ?=
+BENCH_ARGS ?=
 
 INSTALL_STAMP := $(VENV)/.installed
 # Inside the Docker image (PYTHON=python3) everything is installed already.
@@ -29,10 +39,11 @@ RUN_FLAGS = $(if $(MODEL),--model "$(MODEL)") $(if $(DATASET),--dataset "$(DATAS
 	$(if $(TOKENIZER),--tokenizer "$(TOKENIZER)") --backend "$(BACKEND)" \
 	--user-conf "$(USER_CONF)" $(if $(OUTPUT_DIR),--output-dir "$(OUTPUT_DIR)") $(ENGINE_ARGS)
 
-.PHONY: install run-offline run-accuracy demo-assets test clean help
+.PHONY: install run-offline run-server run-interactive run-singlestream run-accuracy find-qps \
+	dataset validate-dataset bench demo-assets test clean help
 
 help:
-	@sed -n '1,8p' Makefile
+	@sed -n '1,13p' Makefile
 
 install: $(INSTALL_STAMP)
 
@@ -48,8 +59,25 @@ $(INSTALL_STAMP): requirements.txt requirements.lock pyproject.toml
 run-offline: $(RUN_DEPS)
 	$(PYTHON) -m harness run-offline $(RUN_FLAGS)
 
+run-server run-interactive run-singlestream: $(RUN_DEPS)
+	$(PYTHON) -m harness $@ $(RUN_FLAGS)
+
 run-accuracy: $(RUN_DEPS)
-	$(PYTHON) -m harness run-accuracy $(RUN_FLAGS)
+	$(PYTHON) -m harness run-accuracy --scenario "$(SCENARIO)" $(RUN_FLAGS)
+
+find-qps: $(RUN_DEPS)
+	$(PYTHON) -m harness find-qps --scenario "$(if $(filter Offline,$(SCENARIO)),Server,$(SCENARIO))" \
+		$(FIND_QPS_ARGS) $(RUN_FLAGS)
+
+dataset: $(RUN_DEPS)
+	$(PYTHON) -m harness dataset build --source "$(SOURCE)" $(if $(SAMPLES),--samples $(SAMPLES)) \
+		$(if $(TOKENIZER),--tokenizer "$(TOKENIZER)") $(if $(DATASET),--out "$(DATASET)")
+
+validate-dataset: $(RUN_DEPS)
+	$(PYTHON) -m harness dataset validate "$(DATASET)" $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)")
+
+bench: $(RUN_DEPS)
+	$(PYTHON) -m harness.bench $(BENCH_ARGS)
 
 demo-assets: $(RUN_DEPS)
 	$(PYTHON) -m harness demo-assets

@@ -77,6 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--out", type=Path, required=True)
     synth.add_argument("--count", type=int, default=2000)
     synth.add_argument("--seed", type=int, default=0)
+    ds = sub.add_parser("dataset", help="build or validate CNN-DailyMail files")
+    ds_sub = ds.add_subparsers(dest="dataset_command", required=True)
+    build = ds_sub.add_parser("build", help="write cnn_eval.json (or the edge subset) from "
+                                            "cnn_dailymail 3.0.0")
+    build.add_argument("--source", required=True,
+                       help="local copy (save_to_disk folder or the hub's parquet layout) or 'hub'")
+    build.add_argument("--tokenizer", type=Path, default=None,
+                       help="model or tokenizer folder (default: the embedded Llama-3 tokenizer)")
+    build.add_argument("--out", type=Path, default=None,
+                       help="output file (default cnn_eval.json, or cnn_eval_<N>.json)")
+    build.add_argument("--samples", type=int, default=None,
+                       help="edge subset size (5000: the official edge set)")
+    calib = ds_sub.add_parser("calibration", help="write the calibration set from the train split")
+    calib.add_argument("--source", required=True)
+    calib.add_argument("--ids", type=Path, required=True, help="calibration id list, one per line")
+    calib.add_argument("--tokenizer", type=Path, default=None)
+    calib.add_argument("--out", type=Path, default=Path("cnn_dailymail_calibration.json"))
+    check = ds_sub.add_parser("validate", help="check a dataset file; non-zero exit on errors")
+    check.add_argument("file", type=Path)
+    check.add_argument("--tokenizer", type=Path, default=None,
+                       help="also check that tok_input is the tokenized prompt")
+    check.add_argument("--max-prompt-tokens", type=int, default=None)
     dummy = sub.add_parser("dummy-model", help="write a Llama-3.1-8B config-only model folder "
                                                "(run it with the engine flag --load-format dummy)")
     dummy.add_argument("--out", type=Path, required=True)
@@ -131,7 +153,33 @@ def _dummy_model(args: argparse.Namespace) -> None:
     print(write_dummy_llama31_8b(args.out))
 
 
-TOOLS = {"demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
+def _tokenizer(path: Path | None):
+    from harness.demo import ensure_demo_assets
+    from qsl.tokenizer import load_tokenizer
+
+    return load_tokenizer(path or ensure_demo_assets().tokenizer_dir)
+
+
+def _dataset(args: argparse.Namespace) -> None:
+    from qsl import prepare, validate
+
+    if args.dataset_command == "validate":
+        report = validate.validate_file(
+            args.file, tokenizer=_tokenizer(args.tokenizer) if args.tokenizer else None,
+            max_prompt_tokens=args.max_prompt_tokens)
+        print(report.render())
+        validate.require_valid(report)
+    elif args.dataset_command == "build":
+        out = args.out or Path("cnn_eval.json" if args.samples is None
+                               else f"cnn_eval_{args.samples}.json")
+        print(prepare.build_eval(args.source, _tokenizer(args.tokenizer), out,
+                                 args.samples).render())
+    else:
+        print(prepare.build_calibration(args.source, _tokenizer(args.tokenizer), args.ids,
+                                        args.out).render())
+
+
+TOOLS = {"dataset": _dataset, "demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
          "dummy-model": _dummy_model}
 
 

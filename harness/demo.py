@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.rules import BOS_TOKEN_ID, LLAMA3_VOCAB_SIZE, STOP_TOKEN_IDS
 
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
 DEMO_SAMPLE_COUNT = 32
 # Small but shaped like Llama-3.1-8B: GQA (2 KV heads for 4 query heads), head_dim 64
 # (the CPU attention kernels need >= 32), the real vocabulary and rope scaling.

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import mlperf_loadgen as lg
-
+from harness import loadgen_run
 from harness.config import RunConfig
 from harness.errors import ConfigError, RunError
 from harness.rules import SCENARIO_SPECS, ScenarioSpec
@@ -56,8 +55,9 @@ class SearchResult:
 
 def search(run_probe: Callable[[float], Probe], start_qps: float, step: float = 1.25,
            tolerance: float = 0.03, max_probes: int = 10) -> SearchResult:
-    """Bracket [valid, invalid] from start_qps by factors of `step`, then bisect until the
-    bracket is narrower than `tolerance` (relative) or max_probes ran."""
+    """Bracket [valid, invalid] from start_qps, stepping by a factor that squares each time
+    (1.25, 1.56, 2.44, ...), then bisect geometrically until the bracket is narrower than
+    `tolerance` (relative) or max_probes ran."""
     probes: list[Probe] = []
 
     def probe(qps: float) -> Probe:
@@ -68,18 +68,14 @@ def search(run_probe: Callable[[float], Probe], start_qps: float, step: float = 
     first = probe(start_qps)
     lo = first if first.valid else None
     hi = None if first.valid else first
+    factor = step
     while len(probes) < max_probes and (lo is None or hi is None):
-        p = probe(lo.qps * step if hi is None else hi.qps / step)
-        if p.valid:
-            lo = p
-        else:
-            hi = p
+        p = probe(lo.qps * factor if hi is None else hi.qps / factor)
+        lo, hi = (p, hi) if p.valid else (lo, p)
+        factor *= factor
     while lo and hi and len(probes) < max_probes and (hi.qps - lo.qps) / lo.qps > tolerance:
-        p = probe((lo.qps + hi.qps) / 2)
-        if p.valid:
-            lo = p
-        else:
-            hi = p
+        p = probe((lo.qps * hi.qps) ** 0.5)
+        lo, hi = (p, hi) if p.valid else (lo, p)
     return SearchResult(best=lo, probes=tuple(probes))
 
 
@@ -94,22 +90,6 @@ def probe_conf_text(base: str, spec: ScenarioSpec, qps: float, duration_s: float
         f"{m}.{s}.min_query_count = {min_queries}",
         f"{m}.*.sample_concatenate_permutation = 0",
     ]) + "\n"
-
-
-def _probe_settings(conf: Path, spec: ScenarioSpec) -> lg.TestSettings:
-    """Fresh settings for one probe: the built-in mlperf.conf, then conf.
-
-    FromConfig's conf_type 0 loads only the built-in mlperf.conf and any other
-    value but 1 reads just the given file; LoadGen's own one-user.conf rule
-    (conf_type 1) guards submission runs, which this is not.
-    """
-    settings = lg.TestSettings()
-    settings.scenario = lg.TestScenario.Server
-    settings.mode = lg.TestMode.PerformanceOnly
-    if settings.FromConfig("", spec.loadgen_model, spec.loadgen_scenario, 0) != 0 or \
-            settings.FromConfig(str(conf), spec.loadgen_model, spec.loadgen_scenario, 2) != 0:
-        raise ConfigError(f"LoadGen could not read the probe settings {conf}")
-    return settings
 
 
 def write_target_qps(user_conf: Path, spec: ScenarioSpec, qps: float, demo: bool) -> None:
@@ -156,7 +136,9 @@ def find_qps(cfg: RunConfig, duration_s: float, min_queries: int, start_qps: flo
             probe_dir.mkdir(parents=True)
             conf = probe_dir / "user.conf"
             conf.write_text(probe_conf_text(base, spec, qps, duration_s, min_queries))
-            outcome = session.run_test(spec, "performance", _probe_settings(conf, spec), probe_dir)
+            settings = loadgen_run.extra_settings(conf, spec.loadgen_model, spec.loadgen_scenario,
+                                                  "performance")
+            outcome = session.run_test(spec, "performance", settings, probe_dir)
             s = outcome.summary
             if s.valid is None:
                 raise RunError(f"LoadGen gave no verdict for the probe in {probe_dir}")

@@ -48,6 +48,23 @@ def load_settings(user_conf: Path, model: str, scenario: str, mode: str) -> lg.T
     return settings
 
 
+def extra_settings(conf: Path, model: str, scenario: str, mode: str) -> lg.TestSettings:
+    """Settings for a further test in the same process (QPS probes, benchmarks): the
+    built-in mlperf.conf, then conf.
+
+    FromConfig's conf_type 0 loads only the built-in mlperf.conf and any type but 1
+    reads just the given file; LoadGen's once-per-process rule guards conf_type 1, the
+    type of submission runs (load_settings), which these are not.
+    """
+    settings = lg.TestSettings()
+    settings.scenario = LOADGEN_SCENARIOS[scenario]
+    settings.mode = MODES[mode]
+    if settings.FromConfig("", model, scenario, 0) != 0 or \
+            settings.FromConfig(str(conf), model, scenario, 2) != 0:
+        raise ConfigError(f"LoadGen could not read {conf}")
+    return settings
+
+
 def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
              on_interrupt: Callable[[str], None]) -> None:
     """Run one LoadGen test, writing its logs into log_dir.

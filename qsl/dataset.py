@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.errors import DatasetError
-from harness.rules import TOKEN_DTYPE
+from harness.rules import BOS_TOKEN_ID, TOKEN_DTYPE
 from qsl.records import Sample
 
 REQUIRED_FIELDS = ("input", "tok_input", "output")
@@ -110,6 +110,9 @@ def _token_array(path: Path, i: int, value: object, vocab_size: int) -> np.ndarr
             f"{where} holds token id {bad}, outside the model's vocabulary [0, {vocab_size}); "
             f"was the file tokenized for another model?"
         )
+    if arr[0] != BOS_TOKEN_ID:
+        raise DatasetError(f"{where} starts with token {arr[0]}, not BOS ({BOS_TOKEN_ID}); "
+                           f"the MLPerf prompts are tokenized with BOS; {_FIX_HINT}")
     return arr.astype(TOKEN_DTYPE)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from harness.rules import PROMPT_TEMPLATE
 from qsl.dataset import write_records
+from qsl.prepare import make_record
 
 _PLACES = ("Lisbon", "Denver", "Osaka", "Nairobi", "Glasgow", "Perth", "Quebec", "Lyon",
            "Austin", "Seville", "Hanoi", "Cork")
@@ -59,15 +59,6 @@ def _article(rng: random.Random) -> tuple[str, str]:
 def build_demo_dataset(path: Path, tokenizer, count: int, seed: int = 2026) -> Path:
     """Write `count` demo records in the MLPerf layout to path; return path."""
     rng = random.Random(seed)
-    records = []
-    for _ in range(count):
-        article, highlights = _article(rng)
-        prompt = PROMPT_TEMPLATE.format(input=article)
-        records.append({
-            "instruction": PROMPT_TEMPLATE,
-            "input": article,
-            "tok_input": tokenizer.encode(prompt),
-            "output": highlights,
-        })
+    records = [make_record(tokenizer, *_article(rng)) for _ in range(count)]
     write_records(path, records)
     return path

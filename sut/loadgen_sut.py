@@ -52,7 +52,7 @@ class LoadgenSut:
     # LoadGen callbacks (LoadGen's threads): schedule and return.
     def issue_queries(self, query_samples) -> None:
         batch = [(q.id, q.index) for q in query_samples]
-        self._loop.call_soon(self._start, batch)
+        self._loop.call_soon(self._start, batch, time.monotonic_ns())
 
     def flush_queries(self) -> None:
         pass
@@ -62,19 +62,18 @@ class LoadgenSut:
         self._loop.call_soon(self._fail, None, None, reason)
 
     # Engine loop.
-    def _start(self, batch: list[tuple[int, int]]) -> None:
+    def _start(self, batch: list[tuple[int, int]], issued_ns: int) -> None:
         self._progress.mark_issued(len(batch))
         for query_id, index in batch:
             if self.errors:
                 self._give_up(query_id)
                 continue
-            task = asyncio.ensure_future(self._serve(query_id, self._samples[index]))
+            task = asyncio.ensure_future(self._serve(query_id, self._samples[index], issued_ns))
             task.add_done_callback(functools.partial(self._finished, query_id))
             self._tasks[query_id] = task
 
-    async def _serve(self, query_id: int, sample: Sample) -> None:
+    async def _serve(self, query_id: int, sample: Sample, issued_ns: int) -> None:
         tokens: list[int] = []
-        started = time.monotonic_ns()
         first_at = 0
         try:
             async for chunk in self._backend.generate(str(query_id), sample, self._streaming):
@@ -88,7 +87,7 @@ class LoadgenSut:
             self._fail(query_id, sample.index, f"{type(e).__name__}: {e}")
             return
         responses.complete(query_id, tokens)
-        self._progress.record(len(tokens), started, first_at, time.monotonic_ns())
+        self._progress.record(len(tokens), issued_ns, first_at, time.monotonic_ns())
 
     def _finished(self, query_id: int, task: asyncio.Task) -> None:
         self._tasks.pop(query_id, None)

@@ -31,12 +31,12 @@ class RunProgress:
             self.started_ns = time.monotonic_ns()
         self.issued += count
 
-    def record(self, n_tokens: int, started_ns: int, first_ns: int, done_ns: int) -> None:
+    def record(self, n_tokens: int, issued_ns: int, first_ns: int, done_ns: int) -> None:
         """One completed sample; first_ns is 0 when no first token was reported."""
         self.completed += 1
         self.output_tokens += n_tokens
         if first_ns:
-            self.ttft_s.append((first_ns - started_ns) / 1e9)
+            self.ttft_s.append((first_ns - issued_ns) / 1e9)
             if n_tokens > 1:
                 self.tpot_s.append((done_ns - first_ns) / 1e9 / (n_tokens - 1))
 

@@ -17,8 +17,10 @@ from harness.errors import ConfigError, SetupError
 from qsl.records import Sample
 from sut.backend import GenerationParams, TokenChunk
 
-# Token ids in, token ids out: no detokenizer in the hot path.
-HARNESS_ENGINE_DEFAULTS = ("--skip-tokenizer-init",)
+# Token ids in, token ids out: no detokenizer in the hot path. No prefix caching: MLPerf
+# runs issue samples more than once (several passes, probes), and reusing a previous
+# sample's computation would inflate the result.
+HARNESS_ENGINE_DEFAULTS = ("--skip-tokenizer-init", "--no-enable-prefix-caching")
 # On a CPU-only vLLM build: a KV cache size that fits small machines, and the memory
 # fraction the CPU worker accepts. Users override either with their own flag or variable.
 CPU_ENGINE_DEFAULTS = ("--gpu-memory-utilization", "0.3")
@@ -127,3 +129,35 @@ def vllm_version() -> str:
 
     return vllm.__version__
 
+
+
+def raw_generate_throughput(model: str, dataset_file: str, user_args: Sequence[str],
+                            params: GenerationParams = GenerationParams()) -> dict:
+    """vLLM's own LLM.generate over every prompt of a dataset file in one call, with the
+    backend's engine flags and sampling: the baseline the harness is benchmarked against."""
+    import dataclasses
+    import json
+    import time
+
+    from vllm import LLM, EngineArgs, SamplingParams, TokensPrompt
+    from vllm.platforms import current_platform
+
+    on_cpu = current_platform.is_cpu()
+    if on_cpu:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
+    args = parse_engine_args(engine_argv(model, user_args, on_cpu))
+    llm = LLM(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EngineArgs)})
+    prompts = [TokensPrompt(prompt_token_ids=r["tok_input"])
+               for r in json.loads(open(dataset_file).read())]
+    sampling = SamplingParams(temperature=0.0, max_tokens=params.max_new_tokens,
+                              min_tokens=params.min_new_tokens,
+                              stop_token_ids=list(params.stop_token_ids), detokenize=False)
+    try:
+        t0 = time.perf_counter()
+        outputs = llm.generate(prompts, sampling, use_tqdm=False)
+        seconds = time.perf_counter() - t0
+    finally:
+        llm.llm_engine.engine_core.shutdown()
+    tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
+    return {"prompts": len(prompts), "tokens": tokens, "seconds": seconds,
+            "tokens_per_s": tokens / seconds}

@@ -32,11 +32,12 @@ BROKEN = [
     ("missing field", json.dumps([{"input": "a", "output": "b"}]), "record 0 is missing field(s) tok_input"),
     ("empty tokens", json.dumps([{**GOOD, "tok_input": []}]), "record 0 field 'tok_input' is empty"),
     ("tokens not list", json.dumps([{**GOOD, "tok_input": "1 2"}]), "must be a list of token ids"),
-    ("float token", json.dumps([{**GOOD, "tok_input": [1, 2.5]}]), "non-integer token id 2.5"),
-    ("string token", json.dumps([{**GOOD, "tok_input": [1, "2"]}]), "non-integer token id '2'"),
+    ("float token", json.dumps([{**GOOD, "tok_input": [128000, 2.5]}]), "non-integer token id 2.5"),
+    ("string token", json.dumps([{**GOOD, "tok_input": [128000, "2"]}]), "non-integer token id '2'"),
     ("out of vocab", json.dumps([GOOD, {**GOOD, "tok_input": [128000, 128256]}]),
      "record 1 field 'tok_input' holds token id 128256, outside the model's vocabulary"),
-    ("negative id", json.dumps([{**GOOD, "tok_input": [-1, 5]}]), "holds token id -1"),
+    ("negative id", json.dumps([{**GOOD, "tok_input": [128000, -1, 5]}]), "holds token id -1"),
+    ("no BOS", json.dumps([{**GOOD, "tok_input": [9906, 1917]}]), "starts with token 9906, not BOS"),
     ("output not text", json.dumps([{**GOOD, "output": 5}]), "record 0 field 'output' must be text"),
 ]
 

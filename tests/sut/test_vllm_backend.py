@@ -18,7 +18,7 @@ def test_user_engine_flags_come_last_so_they_win():
     assert argv[:2] == ["--model", "/m"]
     args = parse_engine_args(argv)
     assert (args.gpu_memory_utilization, args.max_num_seqs) == (0.2, 8)
-    assert args.skip_tokenizer_init is True
+    assert args.skip_tokenizer_init is True and args.enable_prefix_caching is False
 
 
 def test_bad_engine_flag_is_a_config_error():
@@ -87,3 +87,17 @@ def test_harness_outputs_equal_raw_vllm_generate(accuracy_run, demo_assets, tmp_
     log = json.loads((acc_dir / "mlperf_log_accuracy.json").read_text())
     got = {e["qsl_idx"]: np.frombuffer(bytes.fromhex(e["data"]), np.int32).tolist() for e in log}
     assert [got[i] for i in range(len(expected))] == expected
+
+
+@pytest.mark.vllm
+def test_real_vllm_server_run_streams_first_tokens(tmp_path):
+    res = run_cli("run-accuracy", "--scenario", "Server", "--output-dir", str(tmp_path),
+                  "--progress-interval", "0")
+    assert res.returncode == 0, res.stderr[-3000:]
+    log = json.loads((tmp_path / "Server" / "accuracy" / "mlperf_log_accuracy.json").read_text())
+    assert sorted(e["qsl_idx"] for e in log) == list(range(32))
+    for e in log:
+        data = np.frombuffer(bytes.fromhex(e["data"]), np.int32)
+        first = np.frombuffer(bytes.fromhex(e["token_data"]), np.int32)
+        assert first.size >= 1 and (data[:first.size] == first).all()
+        assert int(e["token_count"]) == data.size

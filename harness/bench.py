@@ -1,0 +1,186 @@
+"""`make bench`: the harness measured against LoadGen alone and against the raw engine,
+each pair in one run on this machine. Figures are printed, never asserted.
+
+(a) LoadGen Offline with a trivial SUT (completes each sample inside the issue
+    callback) vs the harness's SUT over a fake backend that streams tokens with no
+    delay: samples/s, tokens/s, and the harness's CPU cost per sample and per
+    streamed token (from two runs, 1 and 128 tokens per sample).
+(b) vLLM (the installed build, the embedded tiny model on CPU): LoadGen Offline
+    through the harness vs vLLM's own LLM.generate on the same prompts, each in its
+    own process, tokens/s and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlperf_loadgen as lg
+import numpy as np
+
+from harness import loadgen_run
+from harness.config import resolve
+from harness.demo import ensure_demo_assets
+from harness.rules import LOADGEN_MODEL_DATACENTER, ScenarioSpec
+from harness.runner import EngineSession
+from harness.summary import parse_run
+from qsl.dataset import load_dataset
+from qsl.library import SampleLibrary
+from sut.fake_backends import LatencyShape
+
+MODEL = LOADGEN_MODEL_DATACENTER
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    samples_per_s: float
+    tokens_per_s: float
+    cpu_s: float
+    wall_s: float
+
+
+def _offline_conf(folder: Path, samples: int, perf_count: int) -> Path:
+    conf = folder / "bench.conf"
+    conf.write_text("\n".join([
+        f"{MODEL}.*.performance_sample_count_override = {perf_count}",
+        f"{MODEL}.Offline.min_query_count = {samples}",
+        f"{MODEL}.Offline.min_duration = 0",
+        f"{MODEL}.Offline.target_qps = 1000",
+    ]) + "\n")
+    return conf
+
+
+def _timed(fn) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def loadgen_trivial(folder: Path, dataset, samples: int) -> Row:
+    """LoadGen alone: a SUT that answers every sample with one token inside issue_queries."""
+    token = np.asarray([1000], dtype=np.int32)
+
+    def issue(query_samples) -> None:
+        lg.QuerySamplesComplete([lg.QuerySampleResponse(q.id, token.ctypes.data, token.nbytes, 1)
+                                 for q in query_samples])
+
+    settings = loadgen_run.extra_settings(_offline_conf(folder, samples, len(dataset)), MODEL,
+                                          "Offline", "performance")
+    log_dir = folder / "trivial"
+    log_dir.mkdir()
+    log_settings = lg.LogSettings()
+    log_settings.log_output.outdir = str(log_dir)
+    log_settings.enable_trace = False
+    sut = lg.ConstructSUT(issue, lambda: None)
+    with SampleLibrary(dataset, len(dataset)) as qsl:
+        wall, cpu = _timed(lambda: lg.StartTestWithLogSettings(sut, qsl.handle, settings,
+                                                              log_settings))
+    lg.DestroySUT(sut)
+    s = parse_run(log_dir)
+    return Row("LoadGen + trivial SUT (1 token)", s.samples_per_second, s.tokens_per_second,
+               cpu, wall)
+
+
+def harness_fake(folder: Path, samples: int, tokens: int) -> Row:
+    """The harness SUT + event loop over a fake backend streaming `tokens` with no delay."""
+    cfg = resolve(scenario="Offline", mode="performance", model=None, dataset=None, tokenizer=None,
+                  backend="fake-latency", user_conf=REPO / "user.conf",
+                  output_dir=folder / f"fake{tokens}", engine_args=[], warmup_samples=0,
+                  progress_interval_s=0, fake_shape=LatencyShape(output_tokens=tokens))
+    dataset = load_dataset(cfg.dataset, cfg.vocab_size())
+    spec = ScenarioSpec("Offline", "Offline", MODEL, streaming=True)
+    settings = loadgen_run.extra_settings(_offline_conf(folder, samples, len(dataset)), MODEL,
+                                          "Offline", "performance")
+    log_dir = folder / f"fake{tokens}"
+    log_dir.mkdir(parents=True)
+    with EngineSession(cfg, dataset) as session:
+        outcome = []
+        wall, cpu = _timed(lambda: outcome.append(
+            session.run_test(spec, "performance", settings, log_dir)))
+    s = outcome[0].summary
+    return Row(f"harness + fake engine, streaming {tokens} token(s)", s.samples_per_second,
+               s.tokens_per_second, cpu, wall)
+
+
+def part_a(samples: int) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        dataset = load_dataset(ensure_demo_assets().dataset_path, 128256)
+        rows = [loadgen_trivial(folder, dataset, samples), harness_fake(folder, samples, 1),
+                harness_fake(folder, samples, 128)]
+    one, many = rows[1], rows[2]
+    per_token_us = (many.cpu_s - one.cpu_s) / (samples * 127) * 1e6
+    per_sample_us = one.cpu_s / samples * 1e6
+    lines = [f"(a) harness overhead, {samples:,} samples, Offline, this machine",
+             f"  {'what':<48} {'samples/s':>12} {'tokens/s':>12} {'CPU s':>8} {'wall s':>8}"]
+    lines += [f"  {r.what:<48} {r.samples_per_s:>12,.0f} "
+              f"{(f'{r.tokens_per_s:,.0f}' if r.tokens_per_s else '-'):>12} "
+              f"{r.cpu_s:>8.2f} {r.wall_s:>8.2f}" for r in rows]
+    lines.append(f"  harness CPU per sample ~{per_sample_us:,.1f} us, per streamed token "
+                 f"~{per_token_us:,.2f} us (process CPU, all threads)")
+    ratio = f"harness(1 token)/LoadGen-trivial samples/s = {one.samples_per_s / rows[0].samples_per_s:.3f}"
+    return lines + [ratio]
+
+
+RAW_SCRIPT = """
+import json, sys, time
+from sut.vllm_backend import raw_generate_throughput
+print("RESULT " + json.dumps(raw_generate_throughput(sys.argv[1], sys.argv[2], sys.argv[3:])))
+"""
+
+
+def part_b(prompts: int) -> list[str]:
+    assets = ensure_demo_assets()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        data = folder / "prompts.json"
+        subprocess.run([sys.executable, "-m", "harness", "synthetic-dataset", "--out", str(data),
+                        "--count", str(prompts)], check=True, capture_output=True)
+        raw = subprocess.run([sys.executable, "-c", RAW_SCRIPT, str(assets.model_dir), str(data)],
+                             cwd=REPO, capture_output=True, text=True)
+        if raw.returncode:
+            return [f"(b) raw vLLM failed: {raw.stderr[-2000:]}"]
+        raw_tok_s = json.loads(next(ln for ln in raw.stdout.splitlines()
+                                    if ln.startswith("RESULT "))[7:])["tokens_per_s"]
+        conf = _offline_conf(folder, prompts, prompts)
+        run = subprocess.run([sys.executable, "-m", "harness", "run-offline", "--model",
+                              str(assets.model_dir), "--dataset", str(data), "--user-conf",
+                              str(conf), "--output-dir", str(folder / "runs"), "--warmup", "4",
+                              "--progress-interval", "0"], cwd=REPO, capture_output=True, text=True)
+        if run.returncode:
+            return [f"(b) harness run failed: {run.stderr[-2000:]}"]
+        s = parse_run(folder / "runs" / "Offline" / "performance" / "run_1")
+    return [f"(b) vLLM, embedded tiny model, {prompts} MLPerf-shaped prompts, 128 new tokens",
+            f"  raw LLM.generate (one call)            {raw_tok_s:>12,.1f} tok/s",
+            f"  LoadGen Offline through the harness     {s.tokens_per_second:>12,.1f} tok/s "
+            f"({'VALID' if s.valid else 'INVALID'})",
+            f"harness/raw vLLM tokens/s = {s.tokens_per_second / raw_tok_s:.3f}"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m harness.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--samples", type=int, default=20000, help="part (a) samples per run")
+    p.add_argument("--prompts", type=int, default=256, help="part (b) prompts")
+    p.add_argument("--skip-vllm", action="store_true", help="only part (a)")
+    args = p.parse_args(argv)
+    lines = part_a(args.samples)
+    print("\n".join(lines[:-1]), flush=True)
+    ratios = [lines[-1]]
+    if not args.skip_vllm:
+        b = part_b(args.prompts)
+        print("\n".join(b[:-1]), flush=True)
+        ratios.append(b[-1])
+    print("ratios: " + "; ".join(ratios))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
