@@ -7,6 +7,7 @@
 #   make dataset SOURCE=/data/cnn_dailymail [SAMPLES=5000] [TOKENIZER=...]   build cnn_eval.json
 #   make validate-dataset DATASET=/data/cnn_eval.json
 #   make bench                         harness vs LoadGen alone and vs raw vLLM (CPU)
+#   make dataset-mmlu SOURCE=/data/mmlu [MMLU_STYLE=plain-5shot]; make run-mmlu DATASET=mmlu.json
 #   make run-offline MODEL=/path/Llama-3.1-8B-Instruct DATASET=/path/cnn_eval.json \
 #        ENGINE_ARGS="--max-num-seqs 512 --kv-cache-dtype fp8"
 #   make test                          the test suite (installs first)
@@ -28,6 +29,7 @@ FIND_QPS_ARGS ?=
 SOURCE ?= hub
 SAMPLES ?=
 BENCH_ARGS ?=
+MMLU_STYLE ?= meta-5shot
 
 INSTALL_STAMP := $(VENV)/.installed
 # Inside the Docker image (PYTHON=python3) everything is installed already.
@@ -40,10 +42,10 @@ RUN_FLAGS = $(if $(MODEL),--model "$(MODEL)") $(if $(DATASET),--dataset "$(DATAS
 	--user-conf "$(USER_CONF)" $(if $(OUTPUT_DIR),--output-dir "$(OUTPUT_DIR)") $(ENGINE_ARGS)
 
 .PHONY: install run-offline run-server run-interactive run-singlestream run-accuracy find-qps \
-	dataset validate-dataset bench demo-assets test clean help
+	dataset validate-dataset dataset-mmlu run-mmlu bench demo-assets test clean help
 
 help:
-	@sed -n '1,13p' Makefile
+	@sed -n '1,14p' Makefile
 
 install: $(INSTALL_STAMP)
 
@@ -75,6 +77,13 @@ dataset: $(RUN_DEPS)
 
 validate-dataset: $(RUN_DEPS)
 	$(PYTHON) -m harness dataset validate "$(DATASET)" $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)")
+
+dataset-mmlu: $(RUN_DEPS)
+	$(PYTHON) -m harness dataset mmlu --source "$(SOURCE)" --style "$(MMLU_STYLE)" \
+		$(if $(TOKENIZER),--tokenizer "$(TOKENIZER)") $(if $(DATASET),--out "$(DATASET)")
+
+run-mmlu: $(RUN_DEPS)
+	$(PYTHON) -m harness run-mmlu $(RUN_FLAGS)
 
 bench: $(RUN_DEPS)
 	$(PYTHON) -m harness.bench $(BENCH_ARGS)

@@ -8,6 +8,8 @@ each pair in one run on this machine. Figures are printed, never asserted.
 (b) vLLM (the installed build, the embedded tiny model on CPU): LoadGen Offline
     through the harness vs vLLM's own LLM.generate on the same prompts, each in its
     own process, tokens/s and their ratio.
+(c) Scoring speed at full-dataset size: ROUGE over 13,368 decoded outputs, and MMLU
+    decoding + extraction + scoring over 14,042 answers.
 """
 
 from __future__ import annotations
@@ -165,11 +167,47 @@ def part_b(prompts: int) -> list[str]:
             f"harness/raw vLLM tokens/s = {s.tokens_per_second / raw_tok_s:.3f}"]
 
 
+def part_c() -> list[str]:
+    import random
+
+    from accuracy.decode import decode_outputs
+    from accuracy.mmlu import score
+    from accuracy.rouge import score_texts
+    from harness.rules import DATACENTER_SAMPLE_COUNT
+    from qsl.mmlu import SPLIT_SIZES, SUBJECT_GROUPS
+    from qsl.tokenizer import load_tokenizer
+
+    assets = ensure_demo_assets()
+    refs = [r["output"] for r in json.loads(assets.dataset_path.read_text())]
+    rng = random.Random(0)
+    refs = [refs[i % len(refs)] for i in range(DATACENTER_SAMPLE_COUNT)]
+    preds = [rng.choice(refs) for _ in refs]
+    t0 = time.perf_counter()
+    score_texts(preds, refs)
+    rouge_s = time.perf_counter() - t0
+    tokenizer = load_tokenizer(assets.tokenizer_dir)
+    subjects = sorted(SUBJECT_GROUPS)
+    n = SPLIT_SIZES["test"]
+    records = [{"input": "", "output": "ABCD"[i % 4], "subject": subjects[i % len(subjects)]}
+               for i in range(n)]
+    outputs = [np.asarray(tokenizer.encode(f"The best answer is {'ABCD'[i * 7 % 4]}.",
+                                           add_special_tokens=False) + [128009], np.int32)
+               for i in range(n)]
+    t0 = time.perf_counter()
+    texts = decode_outputs(tokenizer, outputs)
+    score(records, dict(enumerate(texts)))
+    mmlu_s = time.perf_counter() - t0
+    return [f"(c) scoring speed",
+            f"  ROUGE, {DATACENTER_SAMPLE_COUNT:,} outputs (Punkt + stemmer, all cores)   "
+            f"{rouge_s:8.2f} s",
+            f"  MMLU, {n:,} answers (decode + extract + score)                 {mmlu_s:8.2f} s"]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m harness.bench", description=__doc__.split("\n")[0])
     p.add_argument("--samples", type=int, default=20000, help="part (a) samples per run")
     p.add_argument("--prompts", type=int, default=256, help="part (b) prompts")
-    p.add_argument("--skip-vllm", action="store_true", help="only part (a)")
+    p.add_argument("--skip-vllm", action="store_true", help="skip part (b)")
     args = p.parse_args(argv)
     lines = part_a(args.samples)
     print("\n".join(lines[:-1]), flush=True)
@@ -178,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         b = part_b(args.prompts)
         print("\n".join(b[:-1]), flush=True)
         ratios.append(b[-1])
+    print("\n".join(part_c()), flush=True)
     print("ratios: " + "; ".join(ratios))
     return 0
 

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     acc = sub.add_parser("run-accuracy", help="LoadGen accuracy mode, then ROUGE with PASS/FAIL")
     _run_args(acc)
     acc.add_argument("--scenario", choices=list(SCENARIO_SPECS), default="Offline")
+    mm = sub.add_parser("run-mmlu", help="MMLU through LoadGen (Offline, accuracy mode), scored")
+    _run_args(mm)
     fq = sub.add_parser("find-qps", help="find the highest target QPS LoadGen judges VALID")
     _run_args(fq)
     fq.add_argument("--scenario", choices=["Server", "Interactive"], default="Server")
@@ -94,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     calib.add_argument("--ids", type=Path, required=True, help="calibration id list, one per line")
     calib.add_argument("--tokenizer", type=Path, default=None)
     calib.add_argument("--out", type=Path, default=Path("cnn_dailymail_calibration.json"))
+    mm_build = ds_sub.add_parser("mmlu", help="write an MMLU prompt file from cais/mmlu")
+    mm_build.add_argument("--source", required=True,
+                          help="local cais/mmlu copy (all/<split>-*.parquet) or 'hub'")
+    mm_build.add_argument("--style", default="meta-5shot",
+                          choices=["meta-5shot", "plain-5shot", "plain-0shot"])
+    mm_build.add_argument("--split", default="test", choices=["test", "validation", "dev"])
+    mm_build.add_argument("--tokenizer", type=Path, default=None)
+    mm_build.add_argument("--out", type=Path, default=Path("mmlu.json"))
     check = ds_sub.add_parser("validate", help="check a dataset file; non-zero exit on errors")
     check.add_argument("file", type=Path)
     check.add_argument("--tokenizer", type=Path, default=None,
@@ -122,8 +132,9 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
     )
 
 
-def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: str) -> int:
-    from harness.report import print_accuracy, print_performance
+def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: str,
+         scorer: str = "rouge") -> int:
+    from harness.report import print_accuracy, print_mmlu, print_performance
     from harness.runner import run_benchmark
 
     cfg = _config(args, scenario, mode, engine_args)
@@ -131,7 +142,7 @@ def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: 
     if mode == "performance":
         print_performance(outcome)
         return 0
-    return print_accuracy(cfg, outcome)
+    return (print_mmlu if scorer == "mmlu" else print_accuracy)(cfg, outcome)
 
 
 def _demo_assets(args: argparse.Namespace) -> None:
@@ -169,6 +180,12 @@ def _dataset(args: argparse.Namespace) -> None:
             max_prompt_tokens=args.max_prompt_tokens)
         print(report.render())
         validate.require_valid(report)
+    elif args.dataset_command == "mmlu":
+        from qsl.mmlu import build_mmlu_records
+
+        records = build_mmlu_records(args.source, _tokenizer(args.tokenizer), args.style,
+                                     args.split)
+        print(prepare.write_dataset(args.out, records).render())
     elif args.dataset_command == "build":
         out = args.out or Path("cnn_eval.json" if args.samples is None
                                else f"cnn_eval_{args.samples}.json")
@@ -199,6 +216,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = find_qps(cfg, args.probe_duration, args.probe_min_queries, args.start_qps,
                               args.max_probes, args.write)
             return 0 if result.best else RunError.exit_code
+        if args.command == "run-mmlu":
+            if args.dataset is None:
+                raise ConfigError("run-mmlu needs an MMLU prompt file: DATASET=mmlu.json "
+                                  "(write one with `python -m harness dataset mmlu`)")
+            if args.output_dir is None:
+                name = "demo" if args.model is None else args.model.name
+                args.output_dir = Path("runs") / name / "mmlu"
+            return _run(args, extra, "Offline", "accuracy", scorer="mmlu")
         if args.command == "run-accuracy":
             return _run(args, extra, args.scenario, "accuracy")
         scenario = next(s for s in SCENARIO_SPECS if args.command == f"run-{s.lower()}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from accuracy import rouge
+from accuracy import mmlu, rouge
 from harness.config import RunConfig
 from harness.errors import AccuracyError
 from harness.runner import RunOutcome
@@ -25,4 +25,14 @@ def print_accuracy(cfg: RunConfig, outcome: RunOutcome) -> int:
     print(f"logs: {outcome.log_dir} (accuracy.txt written)")
     if rouge.passes_targets(scores) is False:
         raise AccuracyError("accuracy below the MLPerf targets (see the table above)")
+    return 0
+
+
+def print_mmlu(cfg: RunConfig, outcome: RunOutcome) -> int:
+    """Score an MMLU accuracy run: mmlu.json and mmlu_report.html next to LoadGen's log."""
+    result = mmlu.evaluate(outcome.log_dir / "mlperf_log_accuracy.json", cfg.dataset,
+                           cfg.tokenizer_dir())
+    mmlu.write_outputs(result, outcome.log_dir / "mmlu.json", outcome.log_dir / "mmlu_report.html")
+    print(mmlu.format_report(result))
+    print(f"logs: {outcome.log_dir} (mmlu.json, mmlu_report.html written)")
     return 0

@@ -1,0 +1,143 @@
+"""MMLU: answer extraction, scoring against hand-computed values, and runs through LoadGen."""
+
+import json
+
+import numpy as np
+import pytest
+
+from accuracy.mmlu import extract_answer, score
+from tests.conftest import run_cli
+
+datasets = pytest.importorskip("datasets")
+
+CHOICES = ["London", "Paris", "Rome", "Berlin"]
+EXTRACTION = [
+    ("C", "C"), ("C.", "C"), ("(C)", "C"), ("**C**", "C"), ("c", "C"), ("  \n B", "B"),
+    ("The best answer is C.", "C"), ("The best answer is **D**", "D"), ("Answer: A", "A"),
+    ("The answer is: b", "B"), ("D) Rome", "D"), ("B. Paris", "B"), ("Paris", "B"),
+    ("rome.", "C"), ("I think the answer is (C), because ... The best answer is D", "D"),
+    ("", None), ("I don't know", None), ("a big city", None), ("Madrid", None),
+    ("To answer a question you read it", None),
+]
+
+
+@pytest.mark.parametrize("text,letter", EXTRACTION)
+def test_extraction(text, letter):
+    assert extract_answer(text, CHOICES) == letter
+
+
+def test_score_micro_macro_categories_by_hand():
+    recs = [{"input": "q", "output": g, "subject": s} for g, s in
+            [("A", "anatomy"), ("B", "anatomy"), ("C", "anatomy"), ("D", "anatomy"),
+             ("A", "astronomy"), ("B", "astronomy"), ("C", "philosophy")]]
+    answers = {0: "A", 1: "B", 2: "D", 3: "no idea",   # anatomy 2/4
+               4: "A", 5: "The best answer is B",      # astronomy 2/2
+               6: "A"}                                  # philosophy 0/1
+    r = score(recs, answers)
+    assert (r.correct, r.total) == (4, 7)
+    assert r.micro_accuracy == pytest.approx(100 * 4 / 7, abs=1e-4)
+    assert r.macro_accuracy == pytest.approx(100 * (0.5 + 1.0 + 0.0) / 3, abs=1e-4)
+    assert r.per_category["STEM"] == {"correct": 2, "total": 2, "accuracy": 100.0}  # astronomy
+    assert r.per_category["other"]["accuracy"] == 50.0  # anatomy is "health"
+    assert r.per_category["humanities"]["accuracy"] == 0.0
+    assert r.unparsed["count"] == 1 and r.unparsed["examples"][0]["qsl_idx"] == 3
+
+
+SUBJECTS = ["anatomy", "astronomy", "philosophy"]
+
+
+def _split(n_per_subject, tag):
+    rows = {"question": [], "subject": [], "choices": [], "answer": []}
+    for s in SUBJECTS:
+        for i in range(n_per_subject):
+            rows["question"].append(f"{tag} question {i} about {s}?")
+            rows["subject"].append(s)
+            rows["choices"].append([f"{s} choice {k} of {tag}{i}" for k in range(4)])
+            rows["answer"].append((i + len(s)) % 4)
+    return datasets.Dataset.from_dict(rows)
+
+
+@pytest.fixture(scope="module")
+def mmlu_copy(tmp_path_factory):
+    """cais/mmlu as the hub stores it: all/<split>-00000-of-00001.parquet."""
+    root = tmp_path_factory.mktemp("mmlu")
+    (root / "all").mkdir()
+    for split, n in (("test", 4), ("dev", 5), ("validation", 2)):
+        _split(n, split).to_parquet(str(root / "all" / f"{split}-00000-of-00001.parquet"))
+    return root
+
+
+def test_meta_style_prompts_are_chat_with_five_shots(mmlu_copy, tmp_path, tokenizer):
+    out = tmp_path / "mmlu.json"
+    res = run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    recs = json.loads(out.read_text())
+    assert len(recs) == 12 and {r["subject"] for r in recs} == set(SUBJECTS)
+    r = recs[0]
+    assert r["input"].startswith("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
+                                 "Given the following question and four candidate answers")
+    assert r["input"].count("<|start_header_id|>user") == 6  # 5 shots + the question
+    assert r["input"].count("<|start_header_id|>assistant<|end_header_id|>\n\nThe best answer is ") == 5
+    assert r["input"].endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
+    assert "dev question 0 about anatomy?" in r["input"]  # shots from the same subject's dev
+    assert r["tok_input"][0] == 128000 and r["tok_input"].count(128000) == 1
+    assert r["tok_input"] == tokenizer.encode(r["input"], add_special_tokens=False)
+    assert r["output"] == "ABCD"[(0 + len("anatomy")) % 4]
+
+
+def test_plain_zero_shot_style(mmlu_copy, tmp_path):
+    out = tmp_path / "mmlu0.json"
+    res = run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--style", "plain-0shot",
+                  "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    r = json.loads(out.read_text())[0]
+    assert r["input"] == ("The following are multiple choice questions (with answers) about "
+                          "anatomy.\n\ntest question 0 about anatomy?\nA. anatomy choice 0 of "
+                          "test0\nB. anatomy choice 1 of test0\nC. anatomy choice 2 of test0\n"
+                          "D. anatomy choice 3 of test0\nAnswer:")
+
+
+def test_oracle_mmlu_run_scores_100_through_loadgen(mmlu_copy, tmp_path):
+    data = tmp_path / "mmlu.json"
+    assert run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--out", str(data)).returncode == 0
+    res = run_cli("run-mmlu", "--backend", "fake-oracle", "--dataset", str(data),
+                  "--output-dir", str(tmp_path / "runs"), "--progress-interval", "0")
+    assert res.returncode == 0, res.stderr
+    result = json.loads((tmp_path / "runs" / "Offline" / "accuracy" / "mmlu.json").read_text())
+    assert result["micro_accuracy"] == 100.0 and result["macro_accuracy"] == 100.0
+    assert result["unparsed"]["count"] == 0 and result["total"] == 12
+    page = (tmp_path / "runs" / "Offline" / "accuracy" / "mmlu_report.html").read_text()
+    assert "<svg" in page and "anatomy" in page
+
+
+def test_mmlu_cli_on_a_handmade_log(mmlu_copy, tmp_path, tokenizer):
+    data = tmp_path / "mmlu.json"
+    assert run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--style", "plain-0shot",
+                   "--out", str(data)).returncode == 0
+    recs = json.loads(data.read_text())
+    answers = ["The best answer is " + r["output"] for r in recs[:6]] + ["?"] * 6
+    log = tmp_path / "log.json"
+    log.write_text(json.dumps([
+        {"qsl_idx": i, "data": np.asarray(tokenizer.encode(a, add_special_tokens=False),
+                                          np.int32).tobytes().hex()} for i, a in enumerate(answers)]))
+    out = tmp_path / "r.json"
+    res = run_cli("--mlperf-accuracy-file", str(log), "--dataset-file", str(data),
+                  "--output-json", str(out), module="accuracy.mmlu")
+    assert res.returncode == 0, res.stderr
+    r = json.loads(out.read_text())
+    assert r["micro_accuracy"] == 50.0 and r["unparsed"]["count"] == 6
+    assert r["per_subject"]["anatomy"]["accuracy"] == 100.0  # the first 4 records
+    assert r["macro_accuracy"] == pytest.approx((100 + 50 + 0) / 3, abs=1e-4)
+
+
+@pytest.mark.vllm
+def test_tiny_model_mmlu_run_on_cpu_vllm(mmlu_copy, tmp_path):
+    data = tmp_path / "mmlu.json"
+    assert run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--out", str(data)).returncode == 0
+    res = run_cli("run-mmlu", "--dataset", str(data), "--output-dir", str(tmp_path / "runs"),
+                  "--progress-interval", "0")
+    assert res.returncode == 0, res.stderr[-3000:]
+    r = json.loads((tmp_path / "runs" / "Offline" / "accuracy" / "mmlu.json").read_text())
+    assert r["total"] == 12  # a random model: any accuracy, but every answer scored or listed
+    assert r["correct"] + r["unparsed"]["count"] <= 12
+    assert "MMLU: micro" in res.stdout
