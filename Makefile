@@ -4,6 +4,7 @@
 #   make run-server | run-interactive | run-singlestream
 #   make run-accuracy [SCENARIO=Server] accuracy run + ROUGE with PASS/FAIL
 #   make find-qps [SCENARIO=Interactive] [FIND_QPS_ARGS="--write"]
+#   make run-compliance [SCENARIO=Server]   TEST06 run + verify_accuracy.txt
 #   make dataset SOURCE=/data/cnn_dailymail [SAMPLES=5000] [TOKENIZER=...]   build cnn_eval.json
 #   make validate-dataset DATASET=/data/cnn_eval.json
 #   make bench                         harness vs LoadGen alone and vs raw vLLM (CPU)
@@ -42,10 +43,11 @@ RUN_FLAGS = $(if $(MODEL),--model "$(MODEL)") $(if $(DATASET),--dataset "$(DATAS
 	--user-conf "$(USER_CONF)" $(if $(OUTPUT_DIR),--output-dir "$(OUTPUT_DIR)") $(ENGINE_ARGS)
 
 .PHONY: install run-offline run-server run-interactive run-singlestream run-accuracy find-qps \
-	dataset validate-dataset dataset-mmlu run-mmlu bench demo-assets test clean help
+	run-compliance dataset validate-dataset dataset-mmlu run-mmlu bench demo-assets test clean \
+	help
 
 help:
-	@sed -n '1,14p' Makefile
+	@sed -n '1,15p' Makefile
 
 install: $(INSTALL_STAMP)
 
@@ -66,6 +68,9 @@ run-server run-interactive run-singlestream: $(RUN_DEPS)
 
 run-accuracy: $(RUN_DEPS)
 	$(PYTHON) -m harness run-accuracy --scenario "$(SCENARIO)" $(RUN_FLAGS)
+
+run-compliance: $(RUN_DEPS)
+	$(PYTHON) -m harness run-compliance --scenario "$(SCENARIO)" $(RUN_FLAGS)
 
 find-qps: $(RUN_DEPS)
 	$(PYTHON) -m harness find-qps --scenario "$(if $(filter Offline,$(SCENARIO)),Server,$(SCENARIO))" \

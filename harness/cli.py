@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     acc = sub.add_parser("run-accuracy", help="LoadGen accuracy mode, then ROUGE with PASS/FAIL")
     _run_args(acc)
     acc.add_argument("--scenario", choices=list(SCENARIO_SPECS), default="Offline")
+    comp = sub.add_parser("run-compliance", help="run and verify the compliance test TEST06")
+    _run_args(comp)
+    comp.add_argument("--scenario", choices=list(SCENARIO_SPECS), default="Offline")
     mm = sub.add_parser("run-mmlu", help="MMLU through LoadGen (Offline, accuracy mode), scored")
     _run_args(mm)
     fq = sub.add_parser("find-qps", help="find the highest target QPS LoadGen judges VALID")
@@ -224,6 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 name = "demo" if args.model is None else args.model.name
                 args.output_dir = Path("runs") / name / "mmlu"
             return _run(args, extra, "Offline", "accuracy", scorer="mmlu")
+        if args.command == "run-compliance":
+            from harness.report import print_test06
+            from harness.runner import run_benchmark
+
+            cfg = _config(args, args.scenario, "performance", extra)
+            return print_test06(cfg, run_benchmark(cfg, compliance_test="TEST06"))
         if args.command == "run-accuracy":
             return _run(args, extra, args.scenario, "accuracy")
         scenario = next(s for s in SCENARIO_SPECS if args.command == f"run-{s.lower()}")

@@ -25,6 +25,7 @@ MODES = {
     "accuracy": lg.TestMode.AccuracyOnly,
 }
 _settings_loaded = False
+_NO_AUDIT = "/nonexistent/audit.config"  # never read: no stray audit.config applies
 
 
 def load_settings(user_conf: Path, model: str, scenario: str, mode: str) -> lg.TestSettings:
@@ -66,12 +67,14 @@ def extra_settings(conf: Path, model: str, scenario: str, mode: str) -> lg.TestS
 
 
 def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
-             on_interrupt: Callable[[str], None]) -> None:
+             on_interrupt: Callable[[str], None], audit_config: Path | None = None) -> None:
     """Run one LoadGen test, writing its logs into log_dir.
 
     LoadGen runs on a worker thread so the main thread stays responsive to
     Ctrl-C: on interrupt, on_interrupt ends the outstanding work (the SUT then
     reports the run as failed), LoadGen finishes and writes its logs, and this returns.
+    audit_config: a compliance test's audit settings (LoadGen applies them over settings);
+    None runs without (LoadGen would otherwise read an audit.config in the working folder).
     """
     log_settings = lg.LogSettings()
     log_settings.log_output.outdir = str(log_dir)
@@ -82,7 +85,8 @@ def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
 
     def start_test() -> None:
         try:
-            lg.StartTestWithLogSettings(sut_handle, qsl, settings, log_settings)
+            lg.StartTestWithLogSettings(sut_handle, qsl, settings, log_settings,
+                                        str(audit_config) if audit_config else _NO_AUDIT)
         finally:
             done.set()
 

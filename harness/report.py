@@ -36,3 +36,22 @@ def print_mmlu(cfg: RunConfig, outcome: RunOutcome) -> int:
     print(mmlu.format_report(result))
     print(f"logs: {outcome.log_dir} (mmlu.json, mmlu_report.html written)")
     return 0
+
+
+def print_test06(cfg: RunConfig, outcome: RunOutcome) -> int:
+    """Verify a TEST06 run, write verify_accuracy.txt; exit code 6 when it fails."""
+    from harness.compliance import verify_test06, write_test06
+    from harness.rules import SCENARIO_SPECS
+
+    result = verify_test06(outcome.log_dir / "mlperf_log_accuracy.json",
+                           SCENARIO_SPECS[cfg.scenario].streaming)
+    test_dir = outcome.log_dir.parent
+    write_test06(test_dir, outcome.log_dir, result)
+    print(result.verify_accuracy_txt(), end="")
+    for problem in result.problems[:10]:
+        print(f"  {problem}")
+    print(f"{result.samples_checked} sampled outputs checked; written: "
+          f"{test_dir / 'verify_accuracy.txt'}")
+    if not result.passed:
+        raise AccuracyError("TEST06 verification failed (see above)")
+    return 0

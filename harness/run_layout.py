@@ -2,6 +2,7 @@
 
     <root>/<Scenario>/performance/run_1/   LoadGen logs of the performance run
     <root>/<Scenario>/accuracy/            LoadGen logs + accuracy.txt of the accuracy run
+    <root>/<Scenario>/TEST06/              verify_accuracy.txt, accuracy/ (+ run/: LoadGen logs)
     <root>/<Scenario>/user.conf            the effective user.conf LoadGen read
     <root>/<Scenario>/mlperf.conf          the round's mlperf.conf (LoadGen has it built in)
     <root>/history/...                     earlier runs moved aside, never overwritten
@@ -25,9 +26,12 @@ class RunLayout:
         return self.root / self.scenario
 
     def mode_dir(self, mode: str) -> Path:
+        """mode: performance, accuracy, or a compliance test's name (TEST06)."""
         if mode == "performance":
             return self.scenario_dir / "performance" / "run_1"
-        return self.scenario_dir / "accuracy"
+        if mode == "accuracy":
+            return self.scenario_dir / "accuracy"
+        return self.scenario_dir / mode
 
     def prepare(self, mode: str) -> Path:
         """Create the folder for this run; move a previous run there into history/ first."""

@@ -121,14 +121,15 @@ class EngineSession:
         except Exception as e:
             raise SetupError(f"requests outside LoadGen failed: {type(e).__name__}: {e}") from e
 
-    def run_test(self, spec: ScenarioSpec, mode: str, settings, log_dir: Path) -> RunOutcome:
+    def run_test(self, spec: ScenarioSpec, mode: str, settings, log_dir: Path,
+                 audit_config: Path | None = None) -> RunOutcome:
         """One LoadGen test over this session's engine; RunError if any sample failed."""
         progress = RunProgress()
         sut = LoadgenSut(self.backend, self.loop, self.dataset.samples, progress, spec.streaming)
         say(f"LoadGen {spec.name} {mode} run ({spec.loadgen_model}); logs in {log_dir}")
         with SampleLibrary(self.dataset, settings.performance_sample_count_override) as qsl, \
                 LiveProgress(spec.name, progress, self.cfg.progress_interval_s):
-            loadgen_run.run_test(sut, qsl.handle, settings, log_dir, sut.abort)
+            loadgen_run.run_test(sut, qsl.handle, settings, log_dir, sut.abort, audit_config)
         if sut.errors:
             first = sut.errors[0]
             what = (f"sample {first.qsl_index} failed: {first.error}"
@@ -141,18 +142,28 @@ class EngineSession:
         return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name))
 
 
-def run_benchmark(cfg: RunConfig) -> RunOutcome:
-    """Run LoadGen once (cfg.scenario, cfg.mode) through cfg.backend."""
+def run_benchmark(cfg: RunConfig, compliance_test: str | None = None) -> RunOutcome:
+    """Run LoadGen once (cfg.scenario, cfg.mode) through cfg.backend; with compliance_test
+    (TEST06) run that test instead: its audit settings over the performance settings."""
+    from harness.compliance import TEST06_AUDIT_CONFIG
+
     spec = SCENARIO_SPECS[cfg.scenario]
     user_conf = load_user_conf(cfg.user_conf, demo=cfg.demo)
     dataset = load_run_dataset(cfg)
     layout = RunLayout(cfg.output_root, spec.name)
-    log_dir = layout.prepare(cfg.mode)
+    log_dir = layout.prepare(compliance_test or cfg.mode)
+    audit = None
+    if compliance_test:
+        log_dir = log_dir / "run"
+        log_dir.mkdir()
+        audit = log_dir / "audit.config"
+        audit.write_text(TEST06_AUDIT_CONFIG)
     conf_path = user_conf.write(layout.scenario_dir)
     shutil.copyfile(MLPERF_CONF, layout.scenario_dir / "mlperf.conf")
     (log_dir / "harness_config.json").write_text(cfg.to_json() + "\n")
     settings = loadgen_run.load_settings(conf_path, spec.loadgen_model, spec.loadgen_scenario,
                                          cfg.mode)
-    check_sample_counts(settings, dataset, spec, cfg.mode, cfg.user_conf)
+    if not compliance_test:
+        check_sample_counts(settings, dataset, spec, cfg.mode, cfg.user_conf)
     with EngineSession(cfg, dataset) as session:
-        return session.run_test(spec, cfg.mode, settings, log_dir)
+        return session.run_test(spec, cfg.mode, settings, log_dir, audit)
