@@ -23,7 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.errors import AccuracyError, DatasetError, HarnessError
+from accuracy.cli import add_log_args, score_log
+from harness.errors import AccuracyError, DatasetError
 from harness.rules import TOKEN_DTYPE
 
 LETTERS = "ABCD"
@@ -175,24 +176,12 @@ def write_outputs(result: MmluResult, json_path: Path | None, html_path: Path | 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m accuracy.mmlu", description=__doc__.split("\n")[0])
-    p.add_argument("--mlperf-accuracy-file", required=True, type=Path)
-    p.add_argument("--dataset-file", required=True, type=Path, help="the MMLU prompt file run")
-    p.add_argument("--tokenizer", type=Path, default=None,
-                   help="tokenizer or model folder (default: the embedded Llama-3 tokenizer)")
-    p.add_argument("--dtype", choices=["int32", "int64"], default=TOKEN_DTYPE.name)
-    p.add_argument("--output-json", type=Path, default=None)
+    add_log_args(p)
     p.add_argument("--html", type=Path, default=None, help="write the HTML report here")
     args = p.parse_args(argv)
-    try:
-        tokenizer = args.tokenizer
-        if tokenizer is None:
-            from harness.demo import ensure_demo_assets
-            tokenizer = ensure_demo_assets().tokenizer_dir
-        result = evaluate(args.mlperf_accuracy_file, args.dataset_file, tokenizer,
-                          np.dtype(args.dtype))
-    except HarnessError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    result = score_log(args, evaluate)
+    if isinstance(result, int):
+        return result
     print(format_report(result))
     write_outputs(result, args.output_json, args.html)
     return 0

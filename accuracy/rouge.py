@@ -23,8 +23,9 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.errors import AccuracyError, HarnessError
+from harness.errors import AccuracyError
 from harness.rules import ROUGE_TARGET_SETS, TOKEN_DTYPE, RougeTargetSet, rouge_targets_for
+from accuracy.cli import add_log_args, score_log
 from accuracy.sentences import split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
@@ -152,33 +153,15 @@ def accuracy_txt(scores: RougeScores) -> str:
     return f"{scores.as_dict()!r}\n\n{format_report(scores)}\n"
 
 
-def _parser() -> argparse.ArgumentParser:
+def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m accuracy.rouge", description=__doc__.split("\n")[0])
-    p.add_argument("--mlperf-accuracy-file", required=True, type=Path,
-                   help="LoadGen's mlperf_log_accuracy.json")
-    p.add_argument("--dataset-file", required=True, type=Path, help="the cnn_eval.json that was run")
-    p.add_argument("--tokenizer", "--model-name", dest="tokenizer", type=Path, default=None,
-                   help="tokenizer or model folder (default: the embedded Llama-3 tokenizer)")
-    p.add_argument("--dtype", choices=["int32", "int64"], default=TOKEN_DTYPE.name,
-                   help=f"token dtype in the log (default {TOKEN_DTYPE.name}, what this harness writes)")
-    p.add_argument("--output-json", type=Path, default=None, help="also write the scores here")
+    add_log_args(p)
     p.add_argument("--total-sample-count", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        tokenizer = args.tokenizer
-        if tokenizer is None:
-            from harness.demo import ensure_demo_assets
-            tokenizer = ensure_demo_assets().tokenizer_dir
-        scores = evaluate(args.mlperf_accuracy_file, args.dataset_file, tokenizer,
-                          np.dtype(args.dtype))
-    except HarnessError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    args = p.parse_args(argv)
+    scores = score_log(args, evaluate)
+    if isinstance(scores, int):
+        return scores
     print(json.dumps(scores.as_dict()))
     print(format_report(scores))
     if args.output_json:

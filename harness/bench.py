@@ -197,7 +197,7 @@ def part_c() -> list[str]:
     texts = decode_outputs(tokenizer, outputs)
     score(records, dict(enumerate(texts)))
     mmlu_s = time.perf_counter() - t0
-    return [f"(c) scoring speed",
+    return ["(c) scoring speed",
             f"  ROUGE, {DATACENTER_SAMPLE_COUNT:,} outputs (Punkt + stemmer, all cores)   "
             f"{rouge_s:8.2f} s",
             f"  MMLU, {n:,} answers (decode + extract + score)                 {mmlu_s:8.2f} s"]

@@ -168,10 +168,10 @@ def _dummy_model(args: argparse.Namespace) -> None:
 
 
 def _tokenizer(path: Path | None):
-    from harness.demo import ensure_demo_assets
+    from accuracy.cli import tokenizer_or_embedded
     from qsl.tokenizer import load_tokenizer
 
-    return load_tokenizer(path or ensure_demo_assets().tokenizer_dir)
+    return load_tokenizer(tokenizer_or_embedded(path))
 
 
 def _dataset(args: argparse.Namespace) -> None:

@@ -1,7 +1,6 @@
 """Server, Interactive and SingleStream through the real CLI and real LoadGen, with fakes."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
