@@ -5,6 +5,8 @@
 #   make run-accuracy [SCENARIO=Server] accuracy run + ROUGE with PASS/FAIL
 #   make find-qps [SCENARIO=Interactive] [FIND_QPS_ARGS="--write"]
 #   make run-compliance [SCENARIO=Server]   TEST06 run + verify_accuracy.txt
+#   make submission ORG=Org SYSTEM=sys [RUNS=runs/<model>] [SYSTEM_YAML=system.yaml]
+#   make check-submission ORG=Org INFERENCE=/path/to/mlcommons/inference
 #   make dataset SOURCE=/data/cnn_dailymail [SAMPLES=5000] [TOKENIZER=...]   build cnn_eval.json
 #   make validate-dataset DATASET=/data/cnn_eval.json
 #   make bench                         harness vs LoadGen alone and vs raw vLLM (CPU)
@@ -31,6 +33,11 @@ SOURCE ?= hub
 SAMPLES ?=
 BENCH_ARGS ?=
 MMLU_STYLE ?= meta-5shot
+ORG ?=
+SYSTEM ?=
+RUNS ?= runs/demo
+SYSTEM_YAML ?=
+INFERENCE ?=
 
 INSTALL_STAMP := $(VENV)/.installed
 # Inside the Docker image (PYTHON=python3) everything is installed already.
@@ -43,11 +50,11 @@ RUN_FLAGS = $(if $(MODEL),--model "$(MODEL)") $(if $(DATASET),--dataset "$(DATAS
 	--user-conf "$(USER_CONF)" $(if $(OUTPUT_DIR),--output-dir "$(OUTPUT_DIR)") $(ENGINE_ARGS)
 
 .PHONY: install run-offline run-server run-interactive run-singlestream run-accuracy find-qps \
-	run-compliance dataset validate-dataset dataset-mmlu run-mmlu bench demo-assets test clean \
+	run-compliance submission check-submission dataset validate-dataset dataset-mmlu run-mmlu bench demo-assets test clean \
 	help
 
 help:
-	@sed -n '1,15p' Makefile
+	@sed -n '1,17p' Makefile
 
 install: $(INSTALL_STAMP)
 
@@ -76,11 +83,25 @@ find-qps: $(RUN_DEPS)
 	$(PYTHON) -m harness find-qps --scenario "$(if $(filter Offline,$(SCENARIO)),Server,$(SCENARIO))" \
 		$(FIND_QPS_ARGS) $(RUN_FLAGS)
 
+submission: $(RUN_DEPS)
+	$(PYTHON) -m harness submission --org "$(ORG)" --system "$(SYSTEM)" --runs "$(RUNS)" \
+		$(if $(SYSTEM_YAML),--system-yaml "$(SYSTEM_YAML)")
+
+check-submission: $(RUN_DEPS)
+	$(PYTHON) -m harness check-submission --org "$(ORG)" --inference-repo "$(INFERENCE)"
+
 dataset: $(RUN_DEPS)
 	$(PYTHON) -m harness dataset build --source "$(SOURCE)" $(if $(SAMPLES),--samples $(SAMPLES)) \
 		$(if $(TOKENIZER),--tokenizer "$(TOKENIZER)") $(if $(DATASET),--out "$(DATASET)")
 
-validate-dataset: $(RUN_DEPS)
+validate-submission: $(RUN_DEPS)
+	$(PYTHON) -m harness submission --org "$(ORG)" --system "$(SYSTEM)" --runs "$(RUNS)" \
+		$(if $(SYSTEM_YAML),--system-yaml "$(SYSTEM_YAML)")
+
+check-submission: $(RUN_DEPS)
+	$(PYTHON) -m harness check-submission --org "$(ORG)" --inference-repo "$(INFERENCE)"
+
+dataset: $(RUN_DEPS)
 	$(PYTHON) -m harness dataset validate "$(DATASET)" $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)")
 
 dataset-mmlu: $(RUN_DEPS)

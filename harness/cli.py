@@ -23,26 +23,50 @@ from harness.rules import SCENARIO_SPECS
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def _not_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="model folder (HF layout). Default: the embedded tiny demo model")
     p.add_argument("--dataset", type=Path, default=None,
                    help="MLPerf cnn_eval.json. Default with no --model: the embedded demo dataset")
     p.add_argument("--tokenizer", type=Path, default=None,
-                   help="tokenizer folder for scoring and the oracle (default: the model folder)")
+                   help="tokenizer folder for scoring and the oracle (default: the model folder "
+                        "if it has tokenizer files, else the embedded Llama-3 tokenizer)")
     p.add_argument("--backend", default="vllm",
                    help="vllm (default); fake-oracle / fake-latency are fakes for tests")
     p.add_argument("--user-conf", type=Path, default=REPO_ROOT / "user.conf",
                    help="LoadGen user.conf (default: the project's user.conf)")
     p.add_argument("--output-dir", type=Path, default=None,
                    help="run folder root (default: runs/<model name>, runs/demo for the demo)")
-    p.add_argument("--warmup", type=int, default=4, dest="warmup_samples",
+    p.add_argument("--warmup", type=_not_negative, default=4, dest="warmup_samples",
                    help="untimed requests before LoadGen starts (default 4)")
     fake = p.add_argument_group("fake-latency backend (a fake: no model)")
     fake.add_argument("--fake-ttft-ms", type=float, default=0.0, help="time to first token")
     fake.add_argument("--fake-itl-ms", type=float, default=0.0, help="time between tokens")
-    fake.add_argument("--fake-output-tokens", type=int, default=0, help="answer length (128)")
-    fake.add_argument("--fake-slots", type=int, default=0,
+    fake.add_argument("--fake-output-tokens", type=_not_negative, default=0,
+                      help="answer length (0: 128)")
+    fake.add_argument("--fake-slots", type=_not_negative, default=0,
                       help="requests served at once; more queue (default: unlimited)")
     p.add_argument("--progress-interval", type=float, default=5.0, dest="progress_interval_s",
                    help="seconds between progress lines; 0 turns them off (default 5)")
@@ -66,21 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     fq = sub.add_parser("find-qps", help="find the highest target QPS LoadGen judges VALID")
     _run_args(fq)
     fq.add_argument("--scenario", choices=["Server", "Interactive"], default="Server")
-    fq.add_argument("--probe-duration", type=float, default=60.0,
+    fq.add_argument("--probe-duration", type=_positive(float), default=60.0,
                     help="seconds each probe runs (default 60)")
-    fq.add_argument("--probe-min-queries", type=int, default=1000,
+    fq.add_argument("--probe-min-queries", type=_positive(int), default=1000,
                     help="queries each probe issues at least; LoadGen's early stopping needs "
                          "several hundred (default 1000)")
-    fq.add_argument("--start-qps", type=float, default=None,
+    fq.add_argument("--start-qps", type=_positive(float), default=None,
                     help="first probe (default: 0.8 x the engine's measured capacity)")
-    fq.add_argument("--max-probes", type=int, default=10)
+    fq.add_argument("--max-probes", type=_positive(int), default=10)
     fq.add_argument("--write", action="store_true",
                     help="write the answer into the user.conf as target_qps")
     sub.add_parser("demo-assets", help="build (once) and print the embedded demo model and dataset")
     synth = sub.add_parser("synthetic-dataset",
                            help="write an MLPerf-shaped random-token prompt set (throughput only)")
     synth.add_argument("--out", type=Path, required=True)
-    synth.add_argument("--count", type=int, default=2000)
+    synth.add_argument("--count", type=_positive(int), default=2000)
     synth.add_argument("--seed", type=int, default=0)
     ds = sub.add_parser("dataset", help="build or validate CNN-DailyMail files")
     ds_sub = ds.add_subparsers(dest="dataset_command", required=True)
@@ -92,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="model or tokenizer folder (default: the embedded Llama-3 tokenizer)")
     build.add_argument("--out", type=Path, default=None,
                        help="output file (default cnn_eval.json, or cnn_eval_<N>.json)")
-    build.add_argument("--samples", type=int, default=None,
+    build.add_argument("--samples", type=_positive(int), default=None,
                        help="edge subset size (5000: the official edge set)")
     calib = ds_sub.add_parser("calibration", help="write the calibration set from the train split")
     calib.add_argument("--source", required=True)
@@ -111,7 +135,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path)
     check.add_argument("--tokenizer", type=Path, default=None,
                        help="also check that tok_input is the tokenized prompt")
-    check.add_argument("--max-prompt-tokens", type=int, default=None)
+    check.add_argument("--max-prompt-tokens", type=_positive(int), default=None)
+    pack = sub.add_parser("submission", help="package runs into the MLPerf submission tree")
+    pack.add_argument("--runs", type=Path, default=Path("runs/demo"),
+                      help="the run folder root holding Offline/, Server/, ... (default runs/demo)")
+    pack.add_argument("--org", required=True)
+    pack.add_argument("--system", required=True)
+    pack.add_argument("--system-yaml", type=Path, default=None,
+                      help="system fields the machine cannot tell (and overrides); a "
+                           "'measurements:' mapping overrides measurements.json fields")
+    pack.add_argument("--out", type=Path, default=Path("submission"))
+    chk = sub.add_parser("check-submission", help="run the official MLCommons checker")
+    chk.add_argument("--inference-repo", type=Path, required=True,
+                     help="a checkout of mlcommons/inference")
+    chk.add_argument("--org", required=True)
+    chk.add_argument("--out", type=Path, default=Path("submission"))
+    chk.add_argument("--version", default=None, help="checker round (default: this harness's)")
     dummy = sub.add_parser("dummy-model", help="write a Llama-3.1-8B config-only model folder "
                                                "(run it with the engine flag --load-format dummy)")
     dummy.add_argument("--out", type=Path, required=True)
@@ -181,8 +220,8 @@ def _dataset(args: argparse.Namespace) -> None:
         report = validate.validate_file(
             args.file, tokenizer=_tokenizer(args.tokenizer) if args.tokenizer else None,
             max_prompt_tokens=args.max_prompt_tokens)
-        print(report.render())
         validate.require_valid(report)
+        print(report.render())
     elif args.dataset_command == "mmlu":
         from qsl.mmlu import build_mmlu_records
 
@@ -199,7 +238,32 @@ def _dataset(args: argparse.Namespace) -> None:
                                         args.out).render())
 
 
-TOOLS = {"dataset": _dataset, "demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
+def _submission(args: argparse.Namespace) -> None:
+    from harness.errors import SubmissionError
+    from harness.submission import package
+
+    root, findings = package(args.runs, args.out, args.org, args.system, args.system_yaml)
+    print(f"submission tree: {root}")
+    if findings:
+        print(f"{len(findings)} problem(s) the official checker would reject:")
+        print("\n".join(f"  {f}" for f in findings))
+        raise SubmissionError(f"{len(findings)} problem(s) listed above; the tree is written "
+                              f"for inspection, not ready to submit")
+    print("all checks passed; next: make check-submission INFERENCE=/path/to/inference")
+
+
+def _check_submission(args: argparse.Namespace) -> None:
+    from harness.errors import SubmissionError
+    from harness.rules import SUBMISSION_ROUND
+    from harness.submission import run_official_checker
+
+    rc = run_official_checker(args.inference_repo, args.out, args.org,
+                              args.version or SUBMISSION_ROUND)
+    if rc:
+        raise SubmissionError(f"the official checker found errors (exit {rc}), listed above")
+
+
+TOOLS = {"submission": _submission, "check-submission": _check_submission, "dataset": _dataset, "demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
          "dummy-model": _dummy_model}
 
 

@@ -74,8 +74,6 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
     if backend == "vllm" and not model.is_dir():
         raise ConfigError(f"model folder not found: {model}; pass the folder holding config.json "
                           f"and the weights (MODEL=... or --model)")
-    if warmup_samples < 0:
-        raise ConfigError(f"--warmup must be >= 0, got {warmup_samples}")
     name = "demo" if demo else model.name
     return RunConfig(
         scenario=scenario, mode=mode, model_dir=model, dataset=dataset,

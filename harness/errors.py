@@ -37,3 +37,9 @@ class AccuracyError(HarnessError):
     """The accuracy log cannot be scored, or the scores miss the MLPerf targets."""
 
     exit_code = 6
+
+
+class SubmissionError(HarnessError):
+    """The runs cannot be packaged, or the packaged tree breaks the submission rules."""
+
+    exit_code = 7

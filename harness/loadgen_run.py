@@ -6,6 +6,7 @@ harness never recomputes them (harness.summary parses LoadGen's own logs).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -98,10 +99,15 @@ def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
             try:
                 done.wait(0.25)
             except KeyboardInterrupt:
-                if not interrupted:
-                    interrupted = True
-                    on_interrupt("interrupted by the user (Ctrl-C)")
-                print("\n[harness] stopping: waiting for LoadGen to write its logs",
+                if interrupted:  # a second Ctrl-C: give up on LoadGen's end of test
+                    print("\n[harness] abandoned; LoadGen's logs may be incomplete",
+                          file=sys.stderr, flush=True)
+                    os._exit(130)
+                interrupted = True
+                on_interrupt("interrupted by the user (Ctrl-C)")
+                print("\n[harness] stopping: every query is now answered at once; LoadGen "
+                      "ends when its schedule does (Server, SingleStream: up to min_duration) "
+                      "and writes its logs. Ctrl-C again to abandon them.",
                       file=sys.stderr, flush=True)
     finally:
         lg.DestroySUT(sut_handle)

@@ -107,3 +107,17 @@ SCENARIO_SPECS = {
     "Interactive": ScenarioSpec("Interactive", "Server", LOADGEN_MODEL_INTERACTIVE, True),
     "SingleStream": ScenarioSpec("SingleStream", "SingleStream", LOADGEN_MODEL_EDGE, True),
 }
+
+
+# Submission (checker round v6.1).
+SUBMISSION_ROUND = "v6.1"
+BENCHMARK_NAME = "llama3.1-8b"
+ROUND_SEEDS = {
+    "qsl_rng_seed": 2085463073848966840,
+    "sample_index_rng_seed": 2747215439041700203,
+    "schedule_rng_seed": 16159082839903944936,
+}
+MIN_DURATION_MS = 600_000
+# Scenario folder -> (TTFT p99, TPOT p99) limits in ms; the checker needs p99 strictly below.
+TOKEN_LATENCY_LIMITS_MS = {"Server": (2000, 100), "Interactive": (500, 30)}
+MAX_ACCURACY_LOG_BYTES = 10 * 1024

@@ -130,6 +130,7 @@ class EngineSession:
         with SampleLibrary(self.dataset, settings.performance_sample_count_override) as qsl, \
                 LiveProgress(spec.name, progress, self.cfg.progress_interval_s):
             loadgen_run.run_test(sut, qsl.handle, settings, log_dir, sut.abort, audit_config)
+        self.loop.run(asyncio.sleep(0))  # callbacks queued before LoadGen ended have run
         if sut.errors:
             first = sut.errors[0]
             what = (f"sample {first.qsl_index} failed: {first.error}"
@@ -151,6 +152,11 @@ def run_benchmark(cfg: RunConfig, compliance_test: str | None = None) -> RunOutc
     user_conf = load_user_conf(cfg.user_conf, demo=cfg.demo)
     dataset = load_run_dataset(cfg)
     layout = RunLayout(cfg.output_root, spec.name)
+    layout.scenario_dir.mkdir(parents=True, exist_ok=True)
+    conf_path = user_conf.write(layout.scenario_dir)
+    settings = loadgen_run.load_settings(conf_path, spec.loadgen_model, spec.loadgen_scenario,
+                                         cfg.mode)
+    check_sample_counts(settings, dataset, spec, cfg.mode, cfg.user_conf)
     log_dir = layout.prepare(compliance_test or cfg.mode)
     audit = None
     if compliance_test:
@@ -158,12 +164,8 @@ def run_benchmark(cfg: RunConfig, compliance_test: str | None = None) -> RunOutc
         log_dir.mkdir()
         audit = log_dir / "audit.config"
         audit.write_text(TEST06_AUDIT_CONFIG)
-    conf_path = user_conf.write(layout.scenario_dir)
     shutil.copyfile(MLPERF_CONF, layout.scenario_dir / "mlperf.conf")
+    shutil.copyfile(conf_path, log_dir / "user.conf")  # what this run read, kept with its logs
     (log_dir / "harness_config.json").write_text(cfg.to_json() + "\n")
-    settings = loadgen_run.load_settings(conf_path, spec.loadgen_model, spec.loadgen_scenario,
-                                         cfg.mode)
-    if not compliance_test:
-        check_sample_counts(settings, dataset, spec, cfg.mode, cfg.user_conf)
     with EngineSession(cfg, dataset) as session:
         return session.run_test(spec, cfg.mode, settings, log_dir, audit)

@@ -80,8 +80,9 @@ class RunSummary:
         row("samples/s", self.samples_per_second, ",.3f")
         if self.scenario == "Server":
             row("target QPS", self.target_qps, ",.3f")
-            row("TTFT p99", self.ttft_p99_ms, ",.1f", f" ms (limit {self.ttft_limit_ms:,.0f} ms)")
-            row("TPOT p99", self.tpot_p99_ms, ",.2f", f" ms (limit {self.tpot_limit_ms:,.0f} ms)")
+            for name, value, limit, fmt in (("TTFT p99", self.ttft_p99_ms, self.ttft_limit_ms, ",.1f"),
+                                            ("TPOT p99", self.tpot_p99_ms, self.tpot_limit_ms, ",.2f")):
+                row(name, value, fmt, f" ms (limit {limit:,.0f} ms)" if limit else " ms")
         row("p90 latency", self.latency_p90_ms, ",.1f", " ms")
         lines.append(f"  {'samples':<12}{self.sample_count:,}")
         lines += [f"  INVALID because: {r}" for r in self.invalid_reasons]

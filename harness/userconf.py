@@ -19,7 +19,7 @@ from harness.errors import ConfigError
 
 # Keys read by TestSettings::FromConfig (mlcommons-loadgen 6.0.x).
 LOADGEN_KEYS = frozenset("""
-mode min_duration max_duration min_query_count max_query_count qsl_rng_seed
+min_duration max_duration min_query_count max_query_count qsl_rng_seed
 sample_index_rng_seed schedule_rng_seed accuracy_log_rng_seed accuracy_log_probability
 accuracy_log_sampling_target print_timestamps performance_issue_unique performance_issue_same
 performance_issue_same_index performance_sample_count_override accuracy_sample_count_override
@@ -70,6 +70,9 @@ def _check_line(source: Path, line_no: int, line: str) -> None:
     if scenario not in SCENARIOS:
         raise ConfigError(f"{where}: unknown scenario {scenario!r}; use one of "
                           f"{', '.join(sorted(SCENARIOS))}")
+    if name == "mode":
+        raise ConfigError(f"{where}: the test mode comes from the command (run-offline, "
+                          f"run-accuracy, ...), not user.conf; remove this line")
     if name not in LOADGEN_KEYS:
         close = difflib.get_close_matches(name, LOADGEN_KEYS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

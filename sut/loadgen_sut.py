@@ -92,11 +92,14 @@ class LoadgenSut:
     def _finished(self, query_id: int, task: asyncio.Task) -> None:
         self._tasks.pop(query_id, None)
         if task.cancelled():
+            if not self.errors:  # cancelled from outside: still never a silent empty answer
+                self.errors.append(SampleError(None, query_id, "request cancelled"))
             self._give_up(query_id)
 
     def _fail(self, query_id: int | None, index: int | None, error: str) -> None:
         self.errors.append(SampleError(index, query_id, error))
-        self._progress.failed += 1
+        if index is not None:
+            self._progress.failed += 1
         if query_id is not None:
             self._tasks.pop(query_id, None)  # its own task ends normally: not cancelled twice
             self._give_up(query_id)

