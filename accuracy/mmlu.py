@@ -26,8 +26,8 @@ import numpy as np
 from accuracy.cli import add_log_args, score_log
 from harness.errors import AccuracyError, DatasetError
 from harness.rules import TOKEN_DTYPE
+from qsl.mmlu import LETTERS, category
 
-LETTERS = "ABCD"
 _STATED = re.compile(r"answer(?:\s+is\s*:?|\s*[:\-])\s*[\*\(\[\s]*([A-Da-d])\b", re.IGNORECASE)
 _LEADING = re.compile(r"^[\s\*\(\[]*([A-D])(?:[\.\)\]:\*]|\s|$)")
 _ALONE = re.compile(r"^[\s\*\(\[]*([A-Da-d])[\s\.\)\]\*]*$")
@@ -74,8 +74,6 @@ def _choices_of(record: dict) -> list[str]:
 
 def score(records: Sequence[dict], answers: dict[int, str]) -> MmluResult:
     """Score decoded answers (qsl_idx -> text) against the records' gold letters."""
-    from qsl.mmlu import category
-
     by_subject: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     unparsed = []
     for idx, text in sorted(answers.items()):

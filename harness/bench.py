@@ -4,7 +4,9 @@ each pair in one run on this machine. Figures are printed, never asserted.
 (a) LoadGen Offline with a trivial SUT (completes each sample inside the issue
     callback) vs the harness's SUT over a fake backend that streams tokens with no
     delay: samples/s, tokens/s, and the harness's CPU cost per sample and per
-    streamed token (from two runs, 1 and 128 tokens per sample).
+    streamed token (from two runs, 1 and 128 tokens per sample). The harness SUT
+    runs its streaming path (Server's: first tokens, one chunk per token) under
+    LoadGen's Offline schedule, so the rate measured is the harness's own.
 (b) vLLM (the installed build, the embedded tiny model on CPU): LoadGen Offline
     through the harness vs vLLM's own LLM.generate on the same prompts, each in its
     own process, tokens/s and their ratio.

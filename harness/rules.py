@@ -120,4 +120,3 @@ ROUND_SEEDS = {
 MIN_DURATION_MS = 600_000
 # Scenario folder -> (TTFT p99, TPOT p99) limits in ms; the checker needs p99 strictly below.
 TOKEN_LATENCY_LIMITS_MS = {"Server": (2000, 100), "Interactive": (500, 30)}
-MAX_ACCURACY_LOG_BYTES = 10 * 1024

@@ -84,7 +84,7 @@ class RunSummary:
                                             ("TPOT p99", self.tpot_p99_ms, self.tpot_limit_ms, ",.2f")):
                 row(name, value, fmt, f" ms (limit {limit:,.0f} ms)" if limit else " ms")
         row("p90 latency", self.latency_p90_ms, ",.1f", " ms")
-        lines.append(f"  {'samples':<12}{self.sample_count:,}")
+        lines.append(f"  {'samples':<12}{self.sample_count:,}   (LoadGen {self.loadgen_version})")
         lines += [f"  INVALID because: {r}" for r in self.invalid_reasons]
         lines += [f"  LoadGen error: {e}" for e in self.loadgen_errors]
         lines += [f"  LoadGen warning: {w}" for w in self.loadgen_warnings]

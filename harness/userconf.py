@@ -36,11 +36,9 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^0[xX][0-9a-fA-
 
 @dataclass(frozen=True)
 class UserConf:
-    """The effective user.conf text for one run, and where it came from."""
+    """The effective user.conf text for one run."""
 
-    source: Path
     text: str
-    demo_section_applied: bool
 
     def write(self, run_root: Path) -> Path:
         path = run_root / "user.conf"
@@ -104,4 +102,4 @@ def load_user_conf(source: Path, demo: bool) -> UserConf:
             kept.append(line)
     if in_demo:
         raise ConfigError(f"{source}: BEGIN DEMO SETTINGS is never closed by END DEMO SETTINGS")
-    return UserConf(source=source, text="\n".join(kept) + "\n", demo_section_applied=demo)
+    return UserConf(text="\n".join(kept) + "\n")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -133,12 +133,3 @@ def load_dataset(path: Path | str, vocab_size: int) -> Dataset:
         tokens = _token_array(path, i, record["tok_input"], vocab_size)
         samples.append(Sample(index=i, token_ids=tokens, reference=record["output"]))
     return Dataset(path=path, samples=tuple(samples))
-
-
-def write_records(path: Path, records: Sequence[dict[str, Any]]) -> None:
-    """Write records atomically as a JSON list (the MLPerf layout)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(list(records), f, ensure_ascii=False)
-    tmp.replace(path)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from qsl.dataset import write_records
-from qsl.prepare import make_record
+from qsl.prepare import make_record, write_dataset
 
 _PLACES = ("Lisbon", "Denver", "Osaka", "Nairobi", "Glasgow", "Perth", "Quebec", "Lyon",
            "Austin", "Seville", "Hanoi", "Cork")
@@ -60,5 +59,5 @@ def build_demo_dataset(path: Path, tokenizer, count: int, seed: int = 2026) -> P
     """Write `count` demo records in the MLPerf layout to path; return path."""
     rng = random.Random(seed)
     records = [make_record(tokenizer, *_article(rng)) for _ in range(count)]
-    write_records(path, records)
+    write_dataset(path, records)
     return path

@@ -11,7 +11,6 @@ class SampleLibrary:
     """Owns the LoadGen QSL handle; use as a context manager so it is always destroyed."""
 
     def __init__(self, dataset: Dataset, performance_sample_count: int) -> None:
-        self.dataset = dataset
         self._handle = lg.ConstructQSL(
             len(dataset), min(performance_sample_count, len(dataset)),
             self._load, self._unload,

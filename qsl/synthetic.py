@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.rules import BOS_TOKEN_ID
-from qsl.dataset import write_records
+from qsl.prepare import write_dataset
 
 MEDIAN_TOKENS, SIGMA, MIN_TOKENS, MAX_TOKENS = 850, 0.45, 100, 2540
 
@@ -30,5 +30,5 @@ def synthetic_records(count: int, seed: int = 0) -> list[dict]:
 
 
 def write_synthetic_dataset(path: Path, count: int, seed: int = 0) -> Path:
-    write_records(path, synthetic_records(count, seed))
+    write_dataset(path, synthetic_records(count, seed))
     return path

@@ -60,9 +60,3 @@ class EventLoopThread:
             self._thread.join(timeout=30)
             if not self._thread.is_alive():
                 self._loop.close()
-
-    def __enter__(self) -> "EventLoopThread":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

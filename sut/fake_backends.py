@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import AsyncIterator, Mapping, Sequence
 
@@ -89,11 +90,7 @@ class LatencyBackend(_FakeLifecycle):
 
     async def generate(self, request_id: str, sample: Sample, stream: bool
                        ) -> AsyncIterator[TokenChunk]:
-        if self._slots is None:
-            async for chunk in _stream(self._tokens, stream, self._shape.ttft_s, self._shape.itl_s):
-                yield chunk
-            return
-        async with self._slots:
+        async with self._slots or contextlib.nullcontext():
             async for chunk in _stream(self._tokens, stream, self._shape.ttft_s, self._shape.itl_s):
                 yield chunk
 

@@ -75,12 +75,16 @@ class LoadgenSut:
     async def _serve(self, query_id: int, sample: Sample, issued_ns: int) -> None:
         tokens: list[int] = []
         first_at = 0
+        finished = False
         try:
             async for chunk in self._backend.generate(str(query_id), sample, self._streaming):
                 if self._streaming and not first_at and chunk.token_ids:
                     first_at = time.monotonic_ns()
                     responses.first_token(query_id, chunk.token_ids)
                 tokens.extend(chunk.token_ids)
+                finished = chunk.finished
+            if not finished:
+                raise RuntimeError("the engine's stream ended before the request finished")
             if not tokens:
                 raise RuntimeError("the engine returned no tokens")
         except Exception as e:  # any engine error fails this sample, and so the run
