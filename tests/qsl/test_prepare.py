@@ -101,3 +101,16 @@ def test_unknown_calibration_id(hub_copy, tmp_path):
     res = run_cli("dataset", "calibration", "--source", str(hub_copy), "--ids", str(ids),
                   "--out", str(tmp_path / "c.json"))
     assert res.returncode == 3 and "1 id(s) are not in the train split, e.g. 'nope'" in res.stderr
+
+
+def test_make_dataset_verb(hub_copy, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    out = tmp_path / "via_make.json"
+    res = subprocess.run(["make", "-s", "dataset", f"SOURCE={hub_copy}", f"DATASET={out}",
+                          f"PYTHON={sys.executable}"], cwd=REPO, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert len(json.loads(out.read_text())) == 40
