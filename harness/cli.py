@@ -54,7 +54,10 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="tokenizer folder for scoring and the oracle (default: the model folder "
                         "if it has tokenizer files, else the embedded Llama-3 tokenizer)")
     p.add_argument("--backend", default="vllm",
-                   help="vllm (default); fake-oracle / fake-latency are fakes for tests")
+                   help="vllm (default, in-process); remote (vllm serve endpoints, see "
+                        "--remote-url); fake-oracle / fake-latency are fakes for tests")
+    p.add_argument("--remote-url", action="append", default=[], dest="remote_urls",
+                   help="a `vllm serve` endpoint for --backend remote; repeat for several")
     p.add_argument("--user-conf", type=Path, default=REPO_ROOT / "user.conf",
                    help="LoadGen user.conf (default: the project's user.conf)")
     p.add_argument("--output-dir", type=Path, default=None,
@@ -171,6 +174,7 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
         warmup_samples=args.warmup_samples, progress_interval_s=args.progress_interval_s,
         fake_shape=LatencyShape(args.fake_ttft_ms / 1000, args.fake_itl_ms / 1000,
                                 args.fake_output_tokens, args.fake_slots),
+        remote_urls=tuple(args.remote_urls),
     )
 
 

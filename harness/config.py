@@ -31,6 +31,7 @@ class RunConfig:
     progress_interval_s: float
     demo: bool
     fake_shape: LatencyShape = LatencyShape()
+    remote_urls: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=str)
@@ -60,7 +61,8 @@ class RunConfig:
 def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | None,
             tokenizer: Path | None, backend: str, user_conf: Path, output_dir: Path | None,
             engine_args: list[str], warmup_samples: int, progress_interval_s: float,
-            fake_shape: LatencyShape = LatencyShape()) -> RunConfig:
+            fake_shape: LatencyShape = LatencyShape(),
+            remote_urls: tuple[str, ...] = ()) -> RunConfig:
     """Fill in the embedded defaults and check what can be checked without loading anything."""
     demo = model is None
     if demo:
@@ -80,5 +82,5 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
         tokenizer=tokenizer, backend=backend, user_conf=user_conf,
         output_root=output_dir or Path("runs") / name, engine_args=tuple(engine_args),
         warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
-        fake_shape=fake_shape,
+        fake_shape=fake_shape, remote_urls=remote_urls,
     )

@@ -12,6 +12,8 @@ from harness.runner import RunOutcome
 
 def print_performance(outcome: RunOutcome) -> None:
     print(outcome.summary.render())
+    if outcome.replica_summary:
+        print(outcome.replica_summary)
     print(f"logs: {outcome.log_dir}")
 
 

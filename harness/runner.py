@@ -29,6 +29,7 @@ from sut.event_loop import EventLoopThread
 from sut.loadgen_sut import LoadgenSut
 from sut.progress import RunProgress
 from sut.registry import BackendRequest, make_backend
+from sut.replicas import ReplicaSet
 
 MLPERF_CONF = Path(__file__).resolve().parent.parent / "mlperf.conf"
 
@@ -37,6 +38,7 @@ MLPERF_CONF = Path(__file__).resolve().parent.parent / "mlperf.conf"
 class RunOutcome:
     log_dir: Path
     summary: RunSummary
+    replica_summary: str | None = None  # per replica/endpoint, for multi-replica backends
 
 
 def say(msg: str) -> None:
@@ -71,7 +73,7 @@ class EngineSession:
         self.backend = make_backend(cfg.backend, BackendRequest(
             model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
             engine_args=cfg.engine_args, params=self.params,
-            fake_shape=cfg.fake_shape))
+            fake_shape=cfg.fake_shape, remote_urls=cfg.remote_urls))
         self.loop: EventLoopThread | None = None
 
     def __enter__(self) -> "EngineSession":
@@ -140,7 +142,9 @@ class EngineSession:
                         for e in sut.errors))
             raise RunError(f"run FAILED: {what} ({len(sut.errors)} failure(s) listed in "
                            f"{log_dir / 'FAILED.txt'}; LoadGen's logs are kept there, not valid)")
-        return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name))
+        replicas = self.backend.summary() if isinstance(self.backend, ReplicaSet) else None
+        return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name),
+                          replica_summary=replicas)
 
 
 def run_benchmark(cfg: RunConfig, compliance_test: str | None = None) -> RunOutcome:

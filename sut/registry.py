@@ -26,6 +26,7 @@ class BackendRequest:
     engine_args: Sequence[str]
     params: GenerationParams
     fake_shape: LatencyShape = LatencyShape()  # fake-latency only
+    remote_urls: tuple[str, ...] = ()  # remote only
 
 
 def _vllm(r: BackendRequest) -> Backend:
@@ -56,8 +57,23 @@ def _failing(r: BackendRequest) -> Backend:
     return FailingBackend(r.params, fail_indices=frozenset({1}), shape=LatencyShape(itl_s=0.001))
 
 
+REMOTE_WINDOW = 512  # requests in flight per endpoint; the rest wait for the first free one
+
+
+def _remote(r: BackendRequest) -> Backend:
+    from sut.remote_backend import RemoteBackend
+    from sut.replicas import ReplicaSet
+
+    if not r.remote_urls:
+        raise ConfigError("the remote backend needs at least one --remote-url "
+                          "(e.g. http://127.0.0.1:8000, a `vllm serve` endpoint)")
+    return ReplicaSet([RemoteBackend(u, r.params) for u in r.remote_urls], r.params,
+                      window=REMOTE_WINDOW)
+
+
 BACKENDS: dict[str, Callable[[BackendRequest], Backend]] = {
     "vllm": _vllm,
+    "remote": _remote,
     "fake-oracle": _oracle,
     "fake-latency": _latency,
     "fake-failing": _failing,

@@ -1,0 +1,110 @@
+"""Several backends behind one: data-parallel replicas, in-process engines or `vllm serve`
+endpoints. Each request goes to the replica with the least outstanding work (prompt
+tokens + output budget of its requests in flight), so a burst (Offline) is balanced by
+tokens, not by sample count. With `window`, a replica holds at most that many requests;
+the rest wait and go to whichever replica frees first, so faster replicas take more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import AsyncIterator, Sequence
+
+from qsl.records import Sample
+from sut.backend import Backend, GenerationParams, TokenChunk
+
+
+@dataclass
+class ReplicaStats:
+    name: str
+    samples: int = 0
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    errors: int = 0
+    first_ns: int = 0
+    last_ns: int = 0
+    in_flight: int = 0
+    outstanding_work: int = 0
+
+    def line(self) -> str:
+        seconds = (self.last_ns - self.first_ns) / 1e9
+        rate = self.output_tokens / seconds if seconds > 0 else 0.0
+        return (f"  {self.name:<40} {self.samples:>8,} samples  {self.output_tokens:>10,} "
+                f"tokens  {rate:>10,.1f} tok/s  {self.errors:>4} errors")
+
+
+class ReplicaSet:
+    """Dispatches over `replicas`; start/health/shutdown apply to all of them."""
+
+    name = "replicas"
+
+    def __init__(self, replicas: Sequence[Backend], params: GenerationParams,
+                 window: int | None = None) -> None:
+        if not replicas:
+            raise ValueError("a ReplicaSet needs at least one replica")
+        self._replicas = list(replicas)
+        self._params = params
+        self._window = window
+        self.stats = [ReplicaStats(r.name) for r in self._replicas]
+        self._freed: asyncio.Condition | None = None
+
+    async def start(self) -> None:
+        self._freed = asyncio.Condition()
+        started = []
+        try:
+            for r in self._replicas:
+                await r.start()
+                started.append(r)
+        except BaseException:
+            await asyncio.gather(*(r.shutdown() for r in started), return_exceptions=True)
+            raise
+
+    async def health_check(self) -> None:
+        await asyncio.gather(*(r.health_check() for r in self._replicas))
+
+    @property
+    def max_model_len(self) -> int | None:
+        limits = [r.max_model_len for r in self._replicas if r.max_model_len is not None]
+        return min(limits) if limits else None
+
+    async def _pick(self, work: int) -> int:
+        async with self._freed:
+            while True:
+                open_ = [i for i, s in enumerate(self.stats)
+                         if self._window is None or s.in_flight < self._window]
+                if open_:
+                    i = min(open_, key=lambda k: self.stats[k].outstanding_work)
+                    self.stats[i].in_flight += 1
+                    self.stats[i].outstanding_work += work
+                    return i
+                await self._freed.wait()
+
+    async def generate(self, request_id: str, sample: Sample, stream: bool
+                       ) -> AsyncIterator[TokenChunk]:
+        work = sample.prompt_length + self._params.max_new_tokens
+        i = await self._pick(work)
+        s = self.stats[i]
+        s.first_ns = s.first_ns or time.monotonic_ns()
+        try:
+            async for chunk in self._replicas[i].generate(request_id, sample, stream):
+                s.output_tokens += len(chunk.token_ids)
+                yield chunk
+            s.samples += 1
+            s.prompt_tokens += sample.prompt_length
+        except Exception:
+            s.errors += 1
+            raise
+        finally:
+            s.last_ns = time.monotonic_ns()
+            s.in_flight -= 1
+            s.outstanding_work -= work
+            async with self._freed:
+                self._freed.notify()
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(*(r.shutdown() for r in self._replicas), return_exceptions=True)
+
+    def summary(self) -> str:
+        return "per replica:\n" + "\n".join(s.line() for s in self.stats)
