@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: list[str]):
+def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: list[str],
+            task: str = "cnn"):
     from harness.config import resolve
     from sut.fake_backends import LatencyShape
 
@@ -174,7 +175,7 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
         warmup_samples=args.warmup_samples, progress_interval_s=args.progress_interval_s,
         fake_shape=LatencyShape(args.fake_ttft_ms / 1000, args.fake_itl_ms / 1000,
                                 args.fake_output_tokens, args.fake_slots),
-        remote_urls=tuple(args.remote_urls),
+        remote_urls=tuple(args.remote_urls), task=task,
     )
 
 
@@ -183,7 +184,7 @@ def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: 
     from harness.report import print_accuracy, print_mmlu, print_performance
     from harness.runner import run_benchmark
 
-    cfg = _config(args, scenario, mode, engine_args)
+    cfg = _config(args, scenario, mode, engine_args, "mmlu" if scorer == "mmlu" else "cnn")
     outcome = run_benchmark(cfg)
     if mode == "performance":
         print_performance(outcome)

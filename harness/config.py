@@ -32,6 +32,7 @@ class RunConfig:
     demo: bool
     fake_shape: LatencyShape = LatencyShape()
     remote_urls: tuple[str, ...] = ()
+    task: str = "cnn"  # "cnn" (CNN-DailyMail, ROUGE) or "mmlu"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=str)
@@ -62,7 +63,7 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
             tokenizer: Path | None, backend: str, user_conf: Path, output_dir: Path | None,
             engine_args: list[str], warmup_samples: int, progress_interval_s: float,
             fake_shape: LatencyShape = LatencyShape(),
-            remote_urls: tuple[str, ...] = ()) -> RunConfig:
+            remote_urls: tuple[str, ...] = (), task: str = "cnn") -> RunConfig:
     """Fill in the embedded defaults and check what can be checked without loading anything."""
     demo = model is None
     if demo:
@@ -82,5 +83,5 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
         tokenizer=tokenizer, backend=backend, user_conf=user_conf,
         output_root=output_dir or Path("runs") / name, engine_args=tuple(engine_args),
         warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
-        fake_shape=fake_shape, remote_urls=remote_urls,
+        fake_shape=fake_shape, remote_urls=remote_urls, task=task,
     )

@@ -59,6 +59,10 @@ def check_sample_counts(settings, dataset: Dataset, spec: ScenarioSpec, mode: st
 
 def load_run_dataset(cfg: RunConfig) -> Dataset:
     dataset = load_dataset(cfg.dataset, cfg.vocab_size())
+    if dataset.is_mmlu != (cfg.task == "mmlu"):
+        raise ConfigError(f"{cfg.dataset} is {'an MMLU' if dataset.is_mmlu else 'a CNN-DailyMail'}"
+                          f" file; use {'run-mmlu' if dataset.is_mmlu else 'run-accuracy / run-*'}"
+                          f" for it")
     say(f"dataset {cfg.dataset}: {len(dataset):,} samples, longest prompt "
         f"{dataset.longest_prompt:,} tokens")
     return dataset
@@ -97,13 +101,18 @@ class EngineSession:
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.loop is not None:
-            try:
-                self.loop.run(self.backend.shutdown())
-            finally:
-                self.loop.close()
-                self.loop = None
+    def __exit__(self, exc_type: object = None, *rest: object) -> None:
+        if self.loop is None:
+            return
+        try:
+            self.loop.run(self.backend.shutdown(), timeout=120)
+            self.loop.close()
+        except Exception as e:
+            if exc_type is None:
+                raise SetupError(f"the backend did not shut down cleanly: {e}") from e
+            say(f"also, while stopping after that error: {type(e).__name__}: {e}")
+        finally:
+            self.loop = None
 
     def generate_all(self, count: int) -> float:
         """Run `count` samples at once outside LoadGen (results dropped); return samples/s."""

@@ -29,6 +29,7 @@ class Dataset:
 
     path: Path
     samples: tuple[Sample, ...]
+    is_mmlu: bool = False  # records carry a `subject` (an MMLU prompt file)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -132,4 +133,5 @@ def load_dataset(path: Path | str, vocab_size: int) -> Dataset:
             raise DatasetError(f"{path}: record {i} field 'output' must be text")
         tokens = _token_array(path, i, record["tok_input"], vocab_size)
         samples.append(Sample(index=i, token_ids=tokens, reference=record["output"]))
-    return Dataset(path=path, samples=tuple(samples))
+    return Dataset(path=path, samples=tuple(samples),
+                   is_mmlu=all("subject" in r for r in records))

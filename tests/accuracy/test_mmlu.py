@@ -141,3 +141,14 @@ def test_tiny_model_mmlu_run_on_cpu_vllm(mmlu_copy, tmp_path):
     assert r["total"] == 12  # a random model: any accuracy, but every answer scored or listed
     assert r["correct"] + r["unparsed"]["count"] <= 12
     assert "MMLU: micro" in res.stdout
+
+
+def test_dataset_kind_must_fit_the_verb(mmlu_copy, tmp_path, demo_assets):
+    data = tmp_path / "mmlu.json"
+    assert run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--out", str(data)).returncode == 0
+    res = run_cli("run-accuracy", "--backend", "fake-oracle", "--dataset", str(data),
+                  "--output-dir", str(tmp_path / "a"))
+    assert res.returncode == 2 and "is an MMLU file; use run-mmlu" in res.stderr
+    res = run_cli("run-mmlu", "--backend", "fake-oracle", "--dataset",
+                  str(demo_assets.dataset_path), "--output-dir", str(tmp_path / "b"))
+    assert res.returncode == 2 and "is a CNN-DailyMail file" in res.stderr
