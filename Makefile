@@ -94,14 +94,7 @@ dataset: $(RUN_DEPS)
 	$(PYTHON) -m harness dataset build --source "$(SOURCE)" $(if $(SAMPLES),--samples $(SAMPLES)) \
 		$(if $(TOKENIZER),--tokenizer "$(TOKENIZER)") $(if $(DATASET),--out "$(DATASET)")
 
-validate-submission: $(RUN_DEPS)
-	$(PYTHON) -m harness submission --org "$(ORG)" --system "$(SYSTEM)" --runs "$(RUNS)" \
-		$(if $(SYSTEM_YAML),--system-yaml "$(SYSTEM_YAML)")
-
-check-submission: $(RUN_DEPS)
-	$(PYTHON) -m harness check-submission --org "$(ORG)" --inference-repo "$(INFERENCE)"
-
-dataset: $(RUN_DEPS)
+validate-dataset: $(RUN_DEPS)
 	$(PYTHON) -m harness dataset validate "$(DATASET)" $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)")
 
 dataset-mmlu: $(RUN_DEPS)
