@@ -54,3 +54,12 @@ def read_accuracy_log(path: Path | str, dtype: np.dtype) -> list[LoggedOutput]:
         seen.add(idx)
         outputs.append(LoggedOutput(qsl_idx=idx, token_ids=np.frombuffer(raw, dtype)))
     return outputs
+
+
+def check_indices(logged: list[LoggedOutput], count: int, log_path: Path, dataset_path: Path
+                  ) -> None:
+    """Every logged qsl_idx must name a record of the dataset that was run."""
+    outside = [o.qsl_idx for o in logged if not 0 <= o.qsl_idx < count]
+    if outside:
+        raise AccuracyError(f"{log_path}: qsl_idx {outside[0]} is outside {dataset_path} "
+                            f"({count} records); was the log made with another dataset?")

@@ -109,7 +109,7 @@ def score(records: Sequence[dict], answers: dict[int, str]) -> MmluResult:
 def evaluate(accuracy_log: Path, dataset_file: Path, tokenizer_dir: Path,
              dtype: np.dtype = TOKEN_DTYPE) -> MmluResult:
     from accuracy.decode import decode_outputs
-    from accuracy.log import read_accuracy_log
+    from accuracy.log import check_indices, read_accuracy_log
     from qsl.dataset import read_records
     from qsl.tokenizer import load_tokenizer
 
@@ -119,9 +119,7 @@ def evaluate(accuracy_log: Path, dataset_file: Path, tokenizer_dir: Path,
         raise DatasetError(f"{dataset_file}: record {bad[0]} lacks output/subject/input; is this "
                            f"an MMLU file from `python -m harness dataset mmlu`?")
     logged = read_accuracy_log(accuracy_log, dtype)
-    outside = [o.qsl_idx for o in logged if not 0 <= o.qsl_idx < len(records)]
-    if outside:
-        raise AccuracyError(f"{accuracy_log}: qsl_idx {outside[0]} is outside {dataset_file}")
+    check_indices(logged, len(records), accuracy_log, dataset_file)
     texts = decode_outputs(load_tokenizer(tokenizer_dir), [o.token_ids for o in logged])
     return score(records, {o.qsl_idx: t for o, t in zip(logged, texts)})
 

@@ -89,18 +89,13 @@ def evaluate(accuracy_log: Path, dataset_file: Path, tokenizer_dir: Path,
              dtype: np.dtype = TOKEN_DTYPE) -> RougeScores:
     """Score an accuracy log: decode each sample's first logged output, compare to `output`."""
     from accuracy.decode import decode_outputs
-    from accuracy.log import read_accuracy_log
+    from accuracy.log import check_indices, read_accuracy_log
     from qsl.dataset import load_references
     from qsl.tokenizer import load_tokenizer
 
     logged = read_accuracy_log(accuracy_log, dtype)
     references = load_references(dataset_file)
-    out_of_range = [o.qsl_idx for o in logged if not 0 <= o.qsl_idx < len(references)]
-    if out_of_range:
-        raise AccuracyError(
-            f"{accuracy_log}: qsl_idx {out_of_range[0]} is outside {dataset_file} "
-            f"({len(references)} records); was the log made with another dataset?"
-        )
+    check_indices(logged, len(references), accuracy_log, dataset_file)
     texts = decode_outputs(load_tokenizer(tokenizer_dir), [o.token_ids for o in logged])
     return score_texts(texts, [references[o.qsl_idx] for o in logged])
 

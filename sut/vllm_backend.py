@@ -55,6 +55,16 @@ def parse_engine_args(argv: Sequence[str]):
     return AsyncEngineArgs.from_cli_args(namespace)
 
 
+def platform_engine_args(model: str, user_args: Sequence[str]):
+    """AsyncEngineArgs for this platform: on a CPU-only vLLM, the CPU defaults apply too."""
+    from vllm.platforms import current_platform
+
+    on_cpu = current_platform.is_cpu()
+    if on_cpu:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
+    return parse_engine_args(engine_argv(model, user_args, on_cpu))
+
+
 class VllmBackend:
     """Serves samples with vLLM's AsyncLLM engine (in this process, one engine)."""
 
@@ -70,14 +80,10 @@ class VllmBackend:
 
     async def start(self) -> None:
         from vllm import SamplingParams
-        from vllm.platforms import current_platform
         from vllm.sampling_params import RequestOutputKind
         from vllm.v1.engine.async_llm import AsyncLLM
 
-        on_cpu = current_platform.is_cpu()
-        if on_cpu:
-            os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
-        args = parse_engine_args(engine_argv(self._model, self._user_args, on_cpu))
+        args = platform_engine_args(self._model, self._user_args)
         try:
             self._engine = AsyncLLM.from_engine_args(args)
         except Exception as e:  # vLLM raises many types here; all mean "engine did not start"
@@ -140,12 +146,8 @@ def raw_generate_throughput(model: str, dataset_file: str, user_args: Sequence[s
     import time
 
     from vllm import LLM, EngineArgs, SamplingParams, TokensPrompt
-    from vllm.platforms import current_platform
 
-    on_cpu = current_platform.is_cpu()
-    if on_cpu:
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
-    args = parse_engine_args(engine_argv(model, user_args, on_cpu))
+    args = platform_engine_args(model, user_args)
     llm = LLM(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EngineArgs)})
     prompts = [TokensPrompt(prompt_token_ids=r["tok_input"])
                for r in json.loads(open(dataset_file).read())]
