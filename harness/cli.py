@@ -268,7 +268,8 @@ def _check_submission(args: argparse.Namespace) -> None:
         raise SubmissionError(f"the official checker found errors (exit {rc}), listed above")
 
 
-TOOLS = {"submission": _submission, "check-submission": _check_submission, "dataset": _dataset, "demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
+TOOLS = {"submission": _submission, "check-submission": _check_submission, "dataset": _dataset,
+         "demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
          "dummy-model": _dummy_model}
 
 
