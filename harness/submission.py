@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import SubmissionError
-from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MIN_DURATION_MS, ROUGE_TARGET_SETS, ROUND_SEEDS, SUBMISSION_ROUND,
+from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MIN_DURATION_MS,
+                           ROUGE_TARGET_SETS, ROUND_SEEDS, SUBMISSION_ROUND,
                            TOKEN_LATENCY_LIMITS_MS)
 from harness.summary import read_detail_log
 
