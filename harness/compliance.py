@@ -65,9 +65,13 @@ def verify_test06(accuracy_log: Path, streaming: bool,
     problems: list[str] = []
     first_ok, eos_ok, len_ok = True, True, True
     ends = set(end_ids)
-    for e in entries:
-        idx = e.get("qsl_idx")
-        data = np.frombuffer(bytes.fromhex(e["data"]), TOKEN_DTYPE)
+    for n, e in enumerate(entries):
+        try:
+            idx = e["qsl_idx"]
+            data = np.frombuffer(bytes.fromhex(e["data"]), TOKEN_DTYPE)
+        except (KeyError, TypeError, ValueError) as err:
+            raise AccuracyError(f"{accuracy_log}: entry {n} is not a LoadGen accuracy entry "
+                                f"with qsl_idx and int32 hex data ({err})") from err
         trailing = 0
         for tok in data[::-1]:
             if int(tok) not in ends:

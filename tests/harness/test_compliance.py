@@ -61,3 +61,10 @@ def test_test06_run_through_loadgen(tmp_path, scenario, first):
     assert f"First token check pass: {first}" in text and "TEST06 verification complete" in text
     logged = json.loads((test_dir / "accuracy" / "mlperf_log_accuracy.json").read_text())
     assert len(logged) == 100  # the audit's accuracy_log_sampling_target
+
+
+def test_malformed_log_is_a_clear_error(tmp_path):
+    from harness.errors import AccuracyError
+
+    with pytest.raises(AccuracyError, match="entry 1 is not a LoadGen accuracy entry"):
+        verify_test06(_log(tmp_path, [_entry(0, [1, 2], [1]), {"qsl_idx": 1}]), streaming=True)
