@@ -31,7 +31,7 @@ import numpy as np
 from harness import loadgen_run
 from harness.config import resolve
 from harness.demo import ensure_demo_assets
-from harness.rules import LOADGEN_MODEL_DATACENTER, ScenarioSpec
+from harness.rules import LLAMA3_VOCAB_SIZE, LOADGEN_MODEL_DATACENTER, ScenarioSpec
 from harness.runner import EngineSession
 from harness.summary import parse_run
 from qsl.dataset import load_dataset
@@ -93,13 +93,12 @@ def loadgen_trivial(folder: Path, dataset, samples: int) -> Row:
                cpu, wall)
 
 
-def harness_fake(folder: Path, samples: int, tokens: int) -> Row:
+def harness_fake(folder: Path, dataset, samples: int, tokens: int) -> Row:
     """The harness SUT + event loop over a fake backend streaming `tokens` with no delay."""
     cfg = resolve(scenario="Offline", mode="performance", model=None, dataset=None, tokenizer=None,
                   backend="fake-latency", user_conf=REPO / "user.conf",
                   output_dir=folder / f"fake{tokens}", engine_args=[], warmup_samples=0,
                   progress_interval_s=0, fake_shape=LatencyShape(output_tokens=tokens))
-    dataset = load_dataset(cfg.dataset, cfg.vocab_size())
     spec = ScenarioSpec("Offline", "Offline", MODEL, streaming=True)
     settings = loadgen_run.extra_settings(_offline_conf(folder, samples, len(dataset)), MODEL,
                                           "Offline", "performance")
@@ -117,9 +116,10 @@ def harness_fake(folder: Path, samples: int, tokens: int) -> Row:
 def part_a(samples: int) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        dataset = load_dataset(ensure_demo_assets().dataset_path, 128256)
-        rows = [loadgen_trivial(folder, dataset, samples), harness_fake(folder, samples, 1),
-                harness_fake(folder, samples, 128)]
+        dataset = load_dataset(ensure_demo_assets().dataset_path, LLAMA3_VOCAB_SIZE)
+        rows = [loadgen_trivial(folder, dataset, samples),
+                harness_fake(folder, dataset, samples, 1),
+                harness_fake(folder, dataset, samples, 128)]
     one, many = rows[1], rows[2]
     per_token_us = (many.cpu_s - one.cpu_s) / (samples * 127) * 1e6
     per_sample_us = one.cpu_s / samples * 1e6

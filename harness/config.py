@@ -44,9 +44,9 @@ class RunConfig:
             return self.tokenizer
         if any((self.model_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
             return self.model_dir
-        from harness.demo import ensure_demo_assets
+        from accuracy.cli import tokenizer_or_embedded
 
-        return ensure_demo_assets().tokenizer_dir
+        return tokenizer_or_embedded(None)
 
     def vocab_size(self) -> int:
         """From the model's config.json when it has one (dataset ids are checked against it)."""

@@ -70,12 +70,6 @@ class LatencyShape:
     output_tokens: int = 0  # 0: the maximum (128)
     slots: int = 0
 
-    def capacity_qps(self, max_new_tokens: int) -> float | None:
-        """Samples/s the slots can serve, ignoring timer overheads (None: unlimited)."""
-        n = self.output_tokens or max_new_tokens
-        busy = self.ttft_s + (n - 1) * self.itl_s
-        return self.slots / busy if self.slots and busy > 0 else None
-
 
 class LatencyBackend(_FakeLifecycle):
     """Streams a fixed answer per sample, shaped by a LatencyShape."""

@@ -2,7 +2,7 @@
 
 Token ids in (the completion prompt is the list of ids), exact token ids out
 (`return_token_ids`: never re-tokenized text), streamed as server-sent events
-when the scenario streams. Start-up waits for the server's /health with retries;
+when the scenario streams. Start-up waits for the server's /v1/models with retries;
 a request that fails (connection lost, HTTP error, a server that died) raises, so
 the sample, and the run, fails with the server's URL in the message.
 """
