@@ -51,7 +51,9 @@ class Row:
     wall_s: float
 
 
-def _offline_conf(folder: Path, samples: int, perf_count: int) -> Path:
+def one_pass_offline_conf(folder: Path, samples: int, perf_count: int) -> Path:
+    """A user.conf for one Offline pass of `samples` queries over `perf_count` loaded
+    samples: for benchmarks, never a valid submission setting."""
     conf = folder / "bench.conf"
     conf.write_text("\n".join([
         f"{MODEL}.*.performance_sample_count_override = {perf_count}",
@@ -76,8 +78,8 @@ def loadgen_trivial(folder: Path, dataset, samples: int) -> Row:
         lg.QuerySamplesComplete([lg.QuerySampleResponse(q.id, token.ctypes.data, token.nbytes, 1)
                                  for q in query_samples])
 
-    settings = loadgen_run.extra_settings(_offline_conf(folder, samples, len(dataset)), MODEL,
-                                          "Offline", "performance")
+    settings = loadgen_run.extra_settings(one_pass_offline_conf(folder, samples, len(dataset)),
+                                          MODEL, "Offline", "performance")
     log_dir = folder / "trivial"
     log_dir.mkdir()
     log_settings = lg.LogSettings()
@@ -100,8 +102,8 @@ def harness_fake(folder: Path, dataset, samples: int, tokens: int) -> Row:
                   output_dir=folder / f"fake{tokens}", engine_args=[], warmup_samples=0,
                   progress_interval_s=0, fake_shape=LatencyShape(output_tokens=tokens))
     spec = ScenarioSpec("Offline", "Offline", MODEL, streaming=True)
-    settings = loadgen_run.extra_settings(_offline_conf(folder, samples, len(dataset)), MODEL,
-                                          "Offline", "performance")
+    settings = loadgen_run.extra_settings(one_pass_offline_conf(folder, samples, len(dataset)),
+                                          MODEL, "Offline", "performance")
     log_dir = folder / f"fake{tokens}"
     log_dir.mkdir(parents=True)
     with EngineSession(cfg, dataset) as session:
@@ -154,7 +156,7 @@ def part_b(prompts: int) -> list[str]:
             return [f"(b) raw vLLM failed: {raw.stderr[-2000:]}"]
         raw_tok_s = json.loads(next(ln for ln in raw.stdout.splitlines()
                                     if ln.startswith("RESULT "))[7:])["tokens_per_s"]
-        conf = _offline_conf(folder, prompts, prompts)
+        conf = one_pass_offline_conf(folder, prompts, prompts)
         run = subprocess.run([sys.executable, "-m", "harness", "run-offline", "--model",
                               str(assets.model_dir), "--dataset", str(data), "--user-conf",
                               str(conf), "--output-dir", str(folder / "runs"), "--warmup", "4",

@@ -19,6 +19,7 @@ from typing import Sequence
 
 from harness.errors import ConfigError, HarnessError, RunError
 from harness.rules import SCENARIO_SPECS
+from harness.tasks import MMLU_MAX_NEW_TOKENS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,21 +76,35 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="seconds between progress lines; 0 turns them off (default 5)")
 
 
+def _offline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--longest-first", action="store_true",
+                   help="Offline: hand the engine the issued samples longest prompt first "
+                        "(default: LoadGen's order)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0],
                                      epilog="Unknown flags go to vLLM as engine arguments.")
     sub = parser.add_subparsers(dest="command", required=True)
     for scenario in SCENARIO_SPECS:
-        _run_args(sub.add_parser(f"run-{scenario.lower()}",
-                                 help=f"LoadGen {scenario}, performance mode"))
+        run = sub.add_parser(f"run-{scenario.lower()}", help=f"LoadGen {scenario}, performance mode")
+        _run_args(run)
+        if scenario == "Offline":
+            _offline_args(run)
     acc = sub.add_parser("run-accuracy", help="LoadGen accuracy mode, then ROUGE with PASS/FAIL")
     _run_args(acc)
+    _offline_args(acc)
     acc.add_argument("--scenario", choices=list(SCENARIO_SPECS), default="Offline")
     comp = sub.add_parser("run-compliance", help="run and verify the compliance test TEST06")
     _run_args(comp)
     comp.add_argument("--scenario", choices=list(SCENARIO_SPECS), default="Offline")
     mm = sub.add_parser("run-mmlu", help="MMLU through LoadGen (Offline, accuracy mode), scored")
     _run_args(mm)
+    _offline_args(mm)
+    mm.add_argument("--max-new-tokens", type=_positive(int), default=None,
+                    help=f"answer length limit (default {MMLU_MAX_NEW_TOKENS}); the vLLM backend "
+                         f"also turns prefix caching on for MMLU (--no-enable-prefix-caching "
+                         f"turns it off)")
     fq = sub.add_parser("find-qps", help="find the highest target QPS LoadGen judges VALID")
     _run_args(fq)
     fq.add_argument("--scenario", choices=["Server", "Interactive"], default="Server")
@@ -107,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     synth = sub.add_parser("synthetic-dataset",
                            help="write an MLPerf-shaped random-token prompt set (throughput only)")
     synth.add_argument("--out", type=Path, required=True)
-    synth.add_argument("--count", type=_positive(int), default=2000)
+    synth.add_argument("--shape", choices=["cnn", "mmlu"], default="cnn",
+                       help="cnn: CNN-DailyMail prompt lengths; mmlu: 5-shot MMLU prompts that "
+                            "share a prefix per subject (records carry a subject)")
+    synth.add_argument("--count", type=_positive(int), default=None,
+                       help="records (default 2000 for cnn, 14042 for mmlu)")
     synth.add_argument("--seed", type=int, default=0)
     ds = sub.add_parser("dataset", help="build or validate CNN-DailyMail files")
     ds_sub = ds.add_subparsers(dest="dataset_command", required=True)
@@ -176,6 +195,8 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
         fake_shape=LatencyShape(args.fake_ttft_ms / 1000, args.fake_itl_ms / 1000,
                                 args.fake_output_tokens, args.fake_slots),
         remote_urls=tuple(args.remote_urls), task=task,
+        max_new_tokens=getattr(args, "max_new_tokens", None),
+        longest_first=getattr(args, "longest_first", False),
     )
 
 
@@ -202,7 +223,7 @@ def _demo_assets(args: argparse.Namespace) -> None:
 def _synthetic_dataset(args: argparse.Namespace) -> None:
     from qsl.synthetic import write_synthetic_dataset
 
-    print(write_synthetic_dataset(args.out, args.count, args.seed))
+    print(write_synthetic_dataset(args.out, args.shape, args.count, args.seed))
 
 
 def _dummy_model(args: argparse.Namespace) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.rules import LLAMA3_VOCAB_SIZE
+from harness.tasks import TASKS, Task
 from sut.fake_backends import LatencyShape
 
 
@@ -32,7 +33,9 @@ class RunConfig:
     demo: bool
     fake_shape: LatencyShape = LatencyShape()
     remote_urls: tuple[str, ...] = ()
-    task: str = "cnn"  # "cnn" (CNN-DailyMail, ROUGE) or "mmlu"
+    task: str = "cnn"  # a key of harness.tasks.TASKS: "cnn" (CNN-DailyMail, ROUGE) or "mmlu"
+    max_new_tokens: int | None = None  # MMLU only; None: the task's default
+    longest_first: bool = False  # Offline: hand the engine the longest prompts first
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=str)
@@ -47,6 +50,10 @@ class RunConfig:
         from accuracy.cli import tokenizer_or_embedded
 
         return tokenizer_or_embedded(None)
+
+    def task_spec(self) -> Task:
+        """The task's generation settings and engine defaults, with this run's overrides."""
+        return TASKS[self.task].with_max_new_tokens(self.max_new_tokens)
 
     def vocab_size(self) -> int:
         """From the model's config.json when it has one (dataset ids are checked against it)."""
@@ -63,7 +70,8 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
             tokenizer: Path | None, backend: str, user_conf: Path, output_dir: Path | None,
             engine_args: list[str], warmup_samples: int, progress_interval_s: float,
             fake_shape: LatencyShape = LatencyShape(),
-            remote_urls: tuple[str, ...] = (), task: str = "cnn") -> RunConfig:
+            remote_urls: tuple[str, ...] = (), task: str = "cnn",
+            max_new_tokens: int | None = None, longest_first: bool = False) -> RunConfig:
     """Fill in the embedded defaults and check what can be checked without loading anything."""
     demo = model is None
     if demo:
@@ -84,4 +92,5 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
         output_root=output_dir or Path("runs") / name, engine_args=tuple(engine_args),
         warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
         fake_shape=fake_shape, remote_urls=remote_urls, task=task,
+        max_new_tokens=max_new_tokens, longest_first=longest_first,
     )

@@ -24,6 +24,7 @@ def print_accuracy(cfg: RunConfig, outcome: RunOutcome) -> int:
     (outcome.log_dir / "accuracy.txt").write_text(rouge.accuracy_txt(scores))
     (outcome.log_dir / "accuracy.json").write_text(json.dumps(scores.as_dict(), indent=2) + "\n")
     print(rouge.format_report(scores))
+    print(outcome.clock.render())
     print(f"logs: {outcome.log_dir} (accuracy.txt written)")
     if rouge.passes_targets(scores) is False:
         raise AccuracyError("accuracy below the MLPerf targets (see the table above)")
@@ -36,6 +37,7 @@ def print_mmlu(cfg: RunConfig, outcome: RunOutcome) -> int:
                            cfg.tokenizer_dir())
     mmlu.write_outputs(result, outcome.log_dir / "mmlu.json", outcome.log_dir / "mmlu_report.html")
     print(mmlu.format_report(result))
+    print(outcome.clock.render())
     print(f"logs: {outcome.log_dir} (mmlu.json, mmlu_report.html written)")
     return 0
 

@@ -8,10 +8,11 @@ Ctrl-C still leaves LoadGen's logs on disk and makes the run FAILED.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness import loadgen_run
@@ -24,7 +25,6 @@ from harness.summary import RunSummary, parse_run
 from harness.userconf import load_user_conf
 from qsl.dataset import Dataset, load_dataset
 from qsl.library import SampleLibrary
-from sut.backend import GenerationParams
 from sut.event_loop import EventLoopThread
 from sut.loadgen_sut import LoadgenSut
 from sut.progress import RunProgress
@@ -32,12 +32,30 @@ from sut.registry import BackendRequest, make_backend
 from sut.replicas import ReplicaSet
 
 MLPERF_CONF = Path(__file__).resolve().parent.parent / "mlperf.conf"
+HARNESS_CLOCK_FILE = "harness_clock.json"  # next to LoadGen's logs
+
+
+@dataclass(frozen=True)
+class HarnessClock:
+    """The harness's own timing of a LoadGen test: first issue to last completion. The only
+    throughput figure of an accuracy-mode run (LoadGen reports none there)."""
+
+    samples: int
+    output_tokens: int
+    seconds: float
+
+    def render(self) -> str:
+        rate = (lambda n: n / self.seconds) if self.seconds > 0 else (lambda n: 0.0)
+        return (f"harness clock: {self.samples:,} samples, {self.output_tokens:,} output tokens "
+                f"in {self.seconds:,.1f} s ({rate(self.samples):,.2f} samples/s, "
+                f"{rate(self.output_tokens):,.1f} tok/s)")
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     log_dir: Path
     summary: RunSummary
+    clock: HarnessClock
     replica_summary: str | None = None  # per replica/endpoint, for multi-replica backends
 
 
@@ -73,10 +91,11 @@ class EngineSession:
 
     def __init__(self, cfg: RunConfig, dataset: Dataset) -> None:
         self.cfg, self.dataset = cfg, dataset
-        self.params = GenerationParams()
+        task = cfg.task_spec()
+        self.params = task.params
         self.backend = make_backend(cfg.backend, BackendRequest(
             model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
-            engine_args=cfg.engine_args, params=self.params,
+            engine_args=(*task.vllm_defaults, *cfg.engine_args), params=self.params,
             fake_shape=cfg.fake_shape, remote_urls=cfg.remote_urls))
         self.loop: EventLoopThread | None = None
 
@@ -136,7 +155,8 @@ class EngineSession:
                  audit_config: Path | None = None) -> RunOutcome:
         """One LoadGen test over this session's engine; RunError if any sample failed."""
         progress = RunProgress()
-        sut = LoadgenSut(self.backend, self.loop, self.dataset.samples, progress, spec.streaming)
+        sut = LoadgenSut(self.backend, self.loop, self.dataset.samples, progress, spec.streaming,
+                         longest_first=self.cfg.longest_first and not spec.streaming)
         say(f"LoadGen {spec.name} {mode} run ({spec.loadgen_model}); logs in {log_dir}")
         with SampleLibrary(self.dataset, settings.performance_sample_count_override) as qsl, \
                 LiveProgress(spec.name, progress, self.cfg.progress_interval_s):
@@ -152,7 +172,9 @@ class EngineSession:
             raise RunError(f"run FAILED: {what} ({len(sut.errors)} failure(s) listed in "
                            f"{log_dir / 'FAILED.txt'}; LoadGen's logs are kept there, not valid)")
         replicas = self.backend.summary() if isinstance(self.backend, ReplicaSet) else None
-        return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name),
+        clock = HarnessClock(progress.completed, progress.output_tokens, progress.busy_s())
+        (log_dir / HARNESS_CLOCK_FILE).write_text(json.dumps(asdict(clock)) + "\n")
+        return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name), clock=clock,
                           replica_summary=replicas)
 
 

@@ -2,7 +2,7 @@
 
 LoadGen's issue callback only schedules work on the engine loop and returns; each
 sample becomes one task there. Offline hands every issued sample to the engine
-at once and completes each as it ends. Streaming scenarios (Server, Interactive,
+at once (optionally longest prompt first) and completes each as it ends. Streaming scenarios (Server, Interactive,
 SingleStream) also report FirstTokenComplete with the first chunk's tokens the
 moment they exist, then QuerySamplesComplete with all tokens (which start with
 those first tokens, as TEST06 checks).
@@ -40,9 +40,10 @@ class LoadgenSut:
     """A LoadGen SUT over a Backend; `streaming` reports first tokens and token latencies."""
 
     def __init__(self, backend: Backend, loop: EventLoopThread, samples: Sequence[Sample],
-                 progress: RunProgress, streaming: bool) -> None:
+                 progress: RunProgress, streaming: bool, longest_first: bool = False) -> None:
         self._backend = backend
         self._streaming = streaming
+        self._longest_first = longest_first
         self._loop = loop
         self._samples = samples
         self._progress = progress
@@ -64,6 +65,8 @@ class LoadgenSut:
     # Engine loop.
     def _start(self, batch: list[tuple[int, int]], issued_ns: int) -> None:
         self._progress.mark_issued(len(batch))
+        if self._longest_first:
+            batch.sort(key=lambda item: -self._samples[item[1]].prompt_length)
         for query_id, index in batch:
             if self.errors:
                 self._give_up(query_id)

@@ -22,6 +22,7 @@ class RunProgress:
     output_tokens: int = 0
     failed: int = 0
     started_ns: int = field(default_factory=time.monotonic_ns)
+    last_done_ns: int = 0
     ttft_s: deque = field(default_factory=lambda: deque(maxlen=_RECENT))
     tpot_s: deque = field(default_factory=lambda: deque(maxlen=_RECENT))
 
@@ -35,6 +36,7 @@ class RunProgress:
         """One completed sample; first_ns is 0 when no first token was reported."""
         self.completed += 1
         self.output_tokens += n_tokens
+        self.last_done_ns = done_ns
         if first_ns:
             self.ttft_s.append((first_ns - issued_ns) / 1e9)
             if n_tokens > 1:
@@ -42,3 +44,7 @@ class RunProgress:
 
     def elapsed_s(self) -> float:
         return (time.monotonic_ns() - self.started_ns) / 1e9
+
+    def busy_s(self) -> float:
+        """First issue to last completion."""
+        return max(0, self.last_done_ns - self.started_ns) / 1e9

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from typing import AsyncIterator, NoReturn, Sequence
 
 from harness.errors import ConfigError, SetupError
@@ -55,14 +56,27 @@ def parse_engine_args(argv: Sequence[str]):
     return AsyncEngineArgs.from_cli_args(namespace)
 
 
-def platform_engine_args(model: str, user_args: Sequence[str]):
-    """AsyncEngineArgs for this platform: on a CPU-only vLLM, the CPU defaults apply too."""
+def _platform_argv(model: str, user_args: Sequence[str]) -> list[str]:
+    """engine_argv for this platform: on a CPU-only vLLM, the CPU defaults apply too."""
     from vllm.platforms import current_platform
 
     on_cpu = current_platform.is_cpu()
     if on_cpu:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
-    return parse_engine_args(engine_argv(model, user_args, on_cpu))
+    return engine_argv(model, user_args, on_cpu)
+
+
+def platform_engine_args(model: str, user_args: Sequence[str]):
+    """AsyncEngineArgs for this platform, from the harness defaults and the user's flags."""
+    return parse_engine_args(_platform_argv(model, user_args))
+
+
+def serve_command(model: str, user_args: Sequence[str], host: str, port: int) -> list[str]:
+    """The command starting vLLM's OpenAI-compatible server with the same engine flags the
+    in-process backend would use (for a like-for-like remote endpoint on this machine).
+    Run it with this process's environment (on CPU it carries the KV cache size)."""
+    return [sys.executable, "-m", "vllm.entrypoints.openai.api_server",
+            *_platform_argv(model, user_args), "--host", host, "--port", str(port)]
 
 
 class VllmBackend:

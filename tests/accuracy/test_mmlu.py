@@ -106,6 +106,10 @@ def test_oracle_mmlu_run_scores_100_through_loadgen(mmlu_copy, tmp_path):
     result = json.loads((tmp_path / "runs" / "Offline" / "accuracy" / "mmlu.json").read_text())
     assert result["micro_accuracy"] == 100.0 and result["macro_accuracy"] == 100.0
     assert result["unparsed"]["count"] == 0 and result["total"] == 12
+    clock = json.loads((tmp_path / "runs" / "Offline" / "accuracy" / "harness_clock.json")
+                       .read_text())
+    assert clock["samples"] == 12 and clock["output_tokens"] >= 12 and clock["seconds"] > 0
+    assert "harness clock: 12 samples" in res.stdout
     page = (tmp_path / "runs" / "Offline" / "accuracy" / "mmlu_report.html").read_text()
     assert "<svg" in page and "anatomy" in page
 

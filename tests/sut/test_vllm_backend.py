@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from harness.errors import ConfigError
+from harness.tasks import TASKS
 from sut.vllm_backend import engine_argv, parse_engine_args
 from tests.conftest import REPO, run_cli
 
@@ -19,6 +20,15 @@ def test_user_engine_flags_come_last_so_they_win():
     args = parse_engine_args(argv)
     assert (args.gpu_memory_utilization, args.max_num_seqs) == (0.2, 8)
     assert args.skip_tokenizer_init is True and args.enable_prefix_caching is False
+
+
+@pytest.mark.parametrize("user, caching", [((), True), (("--no-enable-prefix-caching",), False)])
+def test_mmlu_turns_prefix_caching_on_unless_the_user_says_no(user, caching):
+    mmlu = TASKS["mmlu"]
+    args = parse_engine_args(engine_argv("/m", [*mmlu.vllm_defaults, *user], on_cpu=False))
+    assert args.enable_prefix_caching is caching
+    assert mmlu.params.max_new_tokens == 32 and TASKS["cnn"].params.max_new_tokens == 128
+    assert mmlu.with_max_new_tokens(8).params.max_new_tokens == 8
 
 
 def test_bad_engine_flag_is_a_config_error():

@@ -1,0 +1,297 @@
+"""`make bench-gpu`: the harness against the raw engine on a real accelerator, case by case.
+
+A case is a name and flags (vLLM engine flags, plus the harness's --longest-first).
+For each case, one after another and each in its own process (so each has the whole
+device):
+  raw      vLLM's own LLM.generate over every prompt in one call, the same engine flags
+           (cases named in --raw);
+  harness  LoadGen Offline through the harness, in-process vLLM (every case);
+  remote   the harness's remote backend against a `vllm serve` started here with the
+           same flags (cases named in --remote).
+With --task mmlu the harness runs run-mmlu (accuracy mode, the whole file) and raw uses
+MMLU's generation settings; tokens/s then come from the harness's clock (LoadGen gives
+no throughput in accuracy mode).
+
+Each measurement is appended to <out>/results.jsonl as soon as it exists (a cut-off
+run keeps what it measured), with every process's log next to it; a table with the
+ratios ends the run. Works on any vLLM build (CPU too, for a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness.bench import one_pass_offline_conf
+from harness.errors import ConfigError, HarnessError
+from harness.run_layout import RunLayout
+from harness.runner import HARNESS_CLOCK_FILE
+from harness.summary import parse_run
+from harness.tasks import TASKS
+
+REPO = Path(__file__).resolve().parent.parent
+HARNESS_CASE_FLAGS = ("--longest-first",)  # harness options a case may set; the rest go to vLLM
+SERVER_START_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    harness_flags: tuple[str, ...]
+    engine_flags: tuple[str, ...]
+
+
+def parse_case(text: str) -> Case:
+    """NAME or NAME=FLAGS, e.g. 'fp8=--quantization fp8 --kv-cache-dtype fp8'."""
+    name, _, flags = text.partition("=")
+    name = name.strip()
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"--case {text!r}: the name must be letters, digits, - or _ "
+                          f"(write NAME or NAME=FLAGS)")
+    words = shlex.split(flags)
+    return Case(name, tuple(w for w in words if w in HARNESS_CASE_FLAGS),
+                tuple(w for w in words if w not in HARNESS_CASE_FLAGS))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    case: str
+    kind: str  # raw | harness | remote
+    tokens_per_s: float | None
+    seconds: float | None  # generation time (engine start excluded)
+    samples: int | None
+    valid: bool | None  # LoadGen's verdict (performance runs only)
+    error: str | None
+    log: str
+
+
+def _run_logged(cmd: list[str], log: Path, timeout_s: float | None = None) -> int:
+    with open(log, "w") as out:
+        out.write("$ " + shlex.join(cmd) + "\n")
+        out.flush()
+        try:
+            return subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                  timeout=timeout_s).returncode
+        except subprocess.TimeoutExpired:
+            return -1
+
+
+def _tail(log: Path, lines: int = 3) -> str:
+    text = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    return " | ".join(text[-lines:])[-600:]
+
+
+RAW_SCRIPT = """
+import json, sys
+from harness.tasks import TASKS
+from sut.vllm_backend import raw_generate_throughput
+task = TASKS[sys.argv[3]]
+result = raw_generate_throughput(sys.argv[1], sys.argv[2], [*task.vllm_defaults, *sys.argv[4:]],
+                                 task.params)
+print("RESULT " + json.dumps(result))
+"""
+
+
+class Bench:
+    def __init__(self, model: Path, dataset: Path, task: str, out: Path,
+                 common_flags: tuple[str, ...]) -> None:
+        self.model, self.dataset, self.task, self.out = model, dataset, task, out
+        self.common = common_flags
+        self.samples = len(json.loads(dataset.read_text()))
+        self.conf = one_pass_offline_conf(out, self.samples, self.samples)
+        self.results = out / "results.jsonl"
+
+    def _record(self, m: Measurement) -> Measurement:
+        with open(self.results, "a") as f:
+            f.write(json.dumps(asdict(m)) + "\n")
+        rate = f"{m.tokens_per_s:,.1f} tok/s in {m.seconds:,.1f} s" if m.tokens_per_s else m.error
+        verdict = {True: " VALID", False: " INVALID", None: ""}[m.valid]
+        print(f"  {m.case:<16} {m.kind:<8} {rate}{verdict}   (log {m.log})", flush=True)
+        return m
+
+    def raw(self, case: Case) -> Measurement:
+        log = self.out / case.name / "raw.log"
+        cmd = [sys.executable, "-c", RAW_SCRIPT, str(self.model), str(self.dataset), self.task,
+               *self.common, *case.engine_flags]
+        rc = _run_logged(cmd, log)
+        lines = [ln for ln in log.read_text(errors="replace").splitlines()
+                 if ln.startswith("RESULT ")]
+        if rc or not lines:
+            return self._record(Measurement(case.name, "raw", None, None, None, None,
+                                            f"exit {rc}: {_tail(log)}", str(log)))
+        r = json.loads(lines[-1][7:])
+        return self._record(Measurement(case.name, "raw", r["tokens_per_s"], r["seconds"],
+                                        r["prompts"], None, None, str(log)))
+
+    def harness(self, case: Case, kind: str = "harness",
+                backend: tuple[str, ...] = ()) -> Measurement:
+        root = self.out / case.name / kind
+        log = self.out / case.name / f"{kind}.log"
+        verb, mode = ("run-mmlu", "accuracy") if self.task == "mmlu" else ("run-offline",
+                                                                           "performance")
+        engine = () if backend else (*self.common, *case.engine_flags)
+        cmd = [sys.executable, "-m", "harness", verb, "--model", str(self.model), "--dataset",
+               str(self.dataset), "--user-conf", str(self.conf), "--output-dir", str(root),
+               "--progress-interval", "30", *backend, *case.harness_flags, *engine]
+        rc = _run_logged(cmd, log)
+        run_dir = RunLayout(root, "Offline").mode_dir(mode)
+        clock_file = run_dir / HARNESS_CLOCK_FILE
+        if rc or not clock_file.is_file():
+            return self._record(Measurement(case.name, kind, None, None, None, None,
+                                            f"exit {rc}: {_tail(log)}", str(log)))
+        clock = json.loads(clock_file.read_text())
+        if mode == "accuracy":
+            tok_s, valid = clock["output_tokens"] / clock["seconds"], None
+        else:
+            summary = parse_run(run_dir)
+            tok_s, valid = summary.tokens_per_second, summary.valid
+        return self._record(Measurement(case.name, kind, tok_s, clock["seconds"],
+                                        clock["samples"], valid, None, str(log)))
+
+    def remote(self, case: Case) -> Measurement:
+        from sut.vllm_backend import serve_command
+
+        port = _free_port()
+        log = self.out / case.name / "server.log"
+        flags = [*TASKS[self.task].vllm_defaults, *self.common, *case.engine_flags]
+        cmd = serve_command(str(self.model), flags, "127.0.0.1", port)
+        url = f"http://127.0.0.1:{port}"
+        with open(log, "w") as out:
+            out.write("$ " + shlex.join(cmd) + "\n")
+            out.flush()
+            server = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        try:
+            problem = _wait_healthy(url, server, SERVER_START_TIMEOUT_S)
+            if problem:
+                return self._record(Measurement(case.name, "remote", None, None, None, None,
+                                                f"{problem}: {_tail(log)}", str(log)))
+            return self.harness(case, "remote", ("--backend", "remote", "--remote-url", url))
+        finally:
+            _stop(server)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> str | None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            return f"vllm serve exited with {server.returncode}"
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    return None
+        except OSError:
+            pass
+        time.sleep(2)
+    return f"vllm serve not healthy after {timeout_s:.0f} s"
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _ratio(a: Measurement | None, b: Measurement | None) -> str:
+    if a and b and a.tokens_per_s and b.tokens_per_s:
+        return f"{a.tokens_per_s / b.tokens_per_s:.3f}"
+    return "-"
+
+
+def render_table(rows: list[Measurement]) -> str:
+    """One line per case: raw, harness, remote tok/s, harness/raw and remote/harness."""
+    by_case: dict[str, dict[str, Measurement]] = {}
+    for m in rows:
+        by_case.setdefault(m.case, {})[m.kind] = m
+
+    def cell(m: Measurement | None) -> str:
+        if m is None:
+            return "-"
+        if m.tokens_per_s is None:
+            return "failed"
+        return f"{m.tokens_per_s:,.1f}" + {True: "", False: " INV", None: ""}[m.valid]
+
+    lines = [f"{'case':<16} {'raw tok/s':>12} {'harness tok/s':>14} {'remote tok/s':>14} "
+             f"{'harness/raw':>12} {'remote/harness':>15}"]
+    for name, kinds in by_case.items():
+        raw, har, rem = kinds.get("raw"), kinds.get("harness"), kinds.get("remote")
+        lines.append(f"{name:<16} {cell(raw):>12} {cell(har):>14} {cell(rem):>14} "
+                     f"{_ratio(har, raw):>12} {_ratio(rem, har):>15}")
+    return "\n".join(lines)
+
+
+def _names(text: str, cases: list[Case], flag: str) -> set[str]:
+    known = {c.name for c in cases}
+    names = known if text == "all" else {n for n in text.split(",") if n}
+    if names - known:
+        raise ConfigError(f"{flag} names unknown case(s) {', '.join(sorted(names - known))}; "
+                          f"cases: {', '.join(c.name for c in cases)}")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m harness.bench_gpu",
+                                description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n", 2)[2])
+    p.add_argument("--model", type=Path, required=True, help="model folder")
+    p.add_argument("--dataset", type=Path, required=True,
+                   help="prompt file (e.g. `python -m harness synthetic-dataset`)")
+    p.add_argument("--task", choices=sorted(TASKS), default="cnn")
+    p.add_argument("--out", type=Path, default=Path("bench-gpu"), help="results and logs")
+    p.add_argument("--common", default="",
+                   help="engine flags for every case, e.g. '--load-format dummy'")
+    p.add_argument("--case", action="append", default=[], dest="cases",
+                   help="NAME or NAME=FLAGS; repeat (default: one case 'default', no flags)")
+    p.add_argument("--raw", default="", help="cases to measure raw too: a,b or all")
+    p.add_argument("--remote", default="", help="cases to measure via vllm serve too: a,b or all")
+    args = p.parse_args(argv)
+    try:
+        cases = [parse_case(c) for c in args.cases] or [parse_case("default")]
+        if len({c.name for c in cases}) != len(cases):
+            raise ConfigError("two --case entries share a name")
+        raw, remote = _names(args.raw, cases, "--raw"), _names(args.remote, cases, "--remote")
+        if not args.dataset.is_file():
+            raise ConfigError(f"dataset not found: {args.dataset}")
+        for c in cases:
+            (args.out / c.name).mkdir(parents=True, exist_ok=True)
+        bench = Bench(args.model, args.dataset, args.task, args.out,
+                      tuple(shlex.split(args.common)))
+    except HarnessError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    print(f"bench-gpu: {bench.samples:,} prompts ({args.task}), {len(cases)} case(s); "
+          f"results appended to {bench.results}", flush=True)
+    rows = []
+    for c in cases:
+        if c.name in raw:
+            rows.append(bench.raw(c))
+        rows.append(bench.harness(c))
+        if c.name in remote:
+            rows.append(bench.remote(c))
+    print(render_table(rows))
+    return 1 if any(m.error for m in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

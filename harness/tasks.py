@@ -1,0 +1,35 @@
+"""What differs between the two tasks the harness serves: CNN-DailyMail (MLPerf) and MMLU.
+
+CNN-DailyMail generation is fixed by MLPerf (up to 128 new tokens). MMLU is the
+harness's own evaluation: an answer is a few tokens, and every prompt of a
+subject starts with the same five worked examples, so prefix caching saves most
+of the prefill. An MMLU run issues each question once (accuracy mode), so a
+cache hit never repeats a measured sample, unlike LoadGen's performance runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sut.backend import GenerationParams
+
+# "The best answer is C." is 6 tokens plus the end token; 32 leaves room for a short lead-in.
+MMLU_MAX_NEW_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    params: GenerationParams
+    vllm_defaults: tuple[str, ...]  # engine flags placed before the user's (which win)
+
+    def with_max_new_tokens(self, count: int | None) -> "Task":
+        return self if count is None else replace(
+            self, params=replace(self.params, max_new_tokens=count))
+
+
+TASKS = {
+    "cnn": Task("cnn", GenerationParams(), ()),
+    "mmlu": Task("mmlu", GenerationParams(max_new_tokens=MMLU_MAX_NEW_TOKENS),
+                 ("--enable-prefix-caching",)),
+}
