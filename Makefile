@@ -10,6 +10,7 @@
 #   make dataset SOURCE=/data/cnn_dailymail [SAMPLES=5000] [TOKENIZER=...]   build cnn_eval.json
 #   make validate-dataset DATASET=/data/cnn_eval.json
 #   make bench                         harness vs LoadGen alone and vs raw vLLM (CPU)
+#   make bench-gpu MODEL=... DATASET=... [BENCH_GPU_ARGS="--case fp8=... --raw all --remote all"]
 #   make dataset-mmlu SOURCE=/data/mmlu [MMLU_STYLE=plain-5shot]; make run-mmlu DATASET=mmlu.json
 #   make run-offline MODEL=/path/Llama-3.1-8B-Instruct DATASET=/path/cnn_eval.json \
 #        ENGINE_ARGS="--max-num-seqs 512 --kv-cache-dtype fp8"
@@ -32,6 +33,7 @@ FIND_QPS_ARGS ?=
 SOURCE ?= hub
 SAMPLES ?=
 BENCH_ARGS ?=
+BENCH_GPU_ARGS ?=
 MMLU_STYLE ?= meta-5shot
 ORG ?=
 SYSTEM ?=
@@ -50,7 +52,8 @@ RUN_FLAGS = $(if $(MODEL),--model "$(MODEL)") $(if $(DATASET),--dataset "$(DATAS
 	--user-conf "$(USER_CONF)" $(if $(OUTPUT_DIR),--output-dir "$(OUTPUT_DIR)") $(ENGINE_ARGS)
 
 .PHONY: install run-offline run-server run-interactive run-singlestream run-accuracy find-qps \
-	run-compliance submission check-submission dataset validate-dataset dataset-mmlu run-mmlu bench demo-assets test clean \
+	run-compliance submission check-submission dataset validate-dataset dataset-mmlu run-mmlu bench \
+	bench-gpu demo-assets test clean \
 	help
 
 help:
@@ -106,6 +109,9 @@ run-mmlu: $(RUN_DEPS)
 
 bench: $(RUN_DEPS)
 	$(PYTHON) -m harness.bench $(BENCH_ARGS)
+
+bench-gpu: $(RUN_DEPS)
+	$(PYTHON) -m harness.bench_gpu --model "$(MODEL)" --dataset "$(DATASET)" $(BENCH_GPU_ARGS)
 
 demo-assets: $(RUN_DEPS)
 	$(PYTHON) -m harness demo-assets

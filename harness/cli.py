@@ -206,6 +206,10 @@ def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: 
     from harness.runner import run_benchmark
 
     cfg = _config(args, scenario, mode, engine_args, "mmlu" if scorer == "mmlu" else "cnn")
+    if mode == "accuracy":  # scoring needs a tokenizer: fail now, not after the run
+        from qsl.tokenizer import load_tokenizer
+
+        load_tokenizer(cfg.tokenizer_dir())
     outcome = run_benchmark(cfg)
     if mode == "performance":
         print_performance(outcome)

@@ -96,6 +96,7 @@ class EngineSession:
         self.backend = make_backend(cfg.backend, BackendRequest(
             model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
             engine_args=(*task.vllm_defaults, *cfg.engine_args), params=self.params,
+            streaming=SCENARIO_SPECS[cfg.scenario].streaming,
             fake_shape=cfg.fake_shape, remote_urls=cfg.remote_urls))
         self.loop: EventLoopThread | None = None
 
@@ -107,6 +108,8 @@ class EngineSession:
             self.loop.run(self.backend.start())
             self.loop.run(self.backend.health_check())
             say(f"backend ready in {time.monotonic() - t0:.1f} s")
+            if self.backend.settings():
+                say(f"engine: {self.backend.settings()}")
             if self.backend.max_model_len is not None:
                 self.dataset.check_prompt_lengths(
                     self.backend.max_model_len - self.params.max_new_tokens)

@@ -43,7 +43,13 @@ def llama31_special_tokens() -> list[str]:
 
 def build_llama3_tokenizer(out_dir: Path) -> Path:
     """Write the Llama-3.1 tokenizer (HF fast format) into out_dir; return out_dir."""
-    from llama_models.llama3 import tokenizer as meta_tokenizer
+    try:
+        from llama_models.llama3 import tokenizer as meta_tokenizer
+    except ImportError as e:
+        raise SetupError(
+            "the embedded Llama-3 tokenizer is built from the PyPI package llama-models, which "
+            "is not installed here: `pip install llama-models`, or pass --tokenizer with a "
+            "model folder that has tokenizer.json") from e
     from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
     from transformers.convert_slow_tokenizer import TikTokenConverter

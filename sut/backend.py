@@ -49,6 +49,9 @@ class Backend(Protocol):
     async def shutdown(self) -> None:
         """Release the engine (processes, memory). Safe to call twice."""
 
+    def settings(self) -> str:
+        """The engine's effective settings in one line, once started ('' when none apply)."""
+
     @property
     def max_model_len(self) -> int | None:
         """The engine's context limit (prompt + output), or None when it has none."""

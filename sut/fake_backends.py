@@ -46,6 +46,9 @@ class _FakeLifecycle:
     async def shutdown(self) -> None:
         pass
 
+    def settings(self) -> str:
+        return ""
+
 
 class OracleBackend(_FakeLifecycle):
     """Returns each sample's reference token ids (plus an end token, as a model would)."""

@@ -25,6 +25,7 @@ class BackendRequest:
     dataset: Dataset
     engine_args: Sequence[str]
     params: GenerationParams
+    streaming: bool = False  # serves a streaming scenario (Server, Interactive, SingleStream)
     fake_shape: LatencyShape = LatencyShape()  # fake-latency only
     remote_urls: tuple[str, ...] = ()  # remote only
 
@@ -32,7 +33,7 @@ class BackendRequest:
 def _vllm(r: BackendRequest) -> Backend:
     from sut.vllm_backend import VllmBackend
 
-    return VllmBackend(str(r.model_dir), r.engine_args, r.params)
+    return VllmBackend(str(r.model_dir), r.engine_args, r.params, serving=r.streaming)
 
 
 def _oracle(r: BackendRequest) -> Backend:

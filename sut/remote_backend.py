@@ -74,6 +74,9 @@ class RemoteBackend:
     def max_model_len(self) -> int | None:
         return self._max_model_len
 
+    def settings(self) -> str:
+        return f"{self.url} serves {self._model} (max_model_len {self._max_model_len})"
+
     def _body(self, sample: Sample, stream: bool) -> dict:
         p = self._params
         return {"model": self._model, "prompt": sample.token_ids.tolist(), "stream": stream,

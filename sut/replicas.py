@@ -69,6 +69,9 @@ class ReplicaSet:
         limits = [r.max_model_len for r in self._replicas if r.max_model_len is not None]
         return min(limits) if limits else None
 
+    def settings(self) -> str:
+        return "; ".join(filter(None, (r.settings() for r in self._replicas)))
+
     async def _pick(self, work: int) -> int:
         async with self._freed:
             while True:

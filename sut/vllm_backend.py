@@ -80,14 +80,21 @@ def serve_command(model: str, user_args: Sequence[str], host: str, port: int) ->
 
 
 class VllmBackend:
-    """Serves samples with vLLM's AsyncLLM engine (in this process, one engine)."""
+    """Serves samples with vLLM's AsyncLLM engine (in this process, one engine).
+
+    `serving` picks vLLM's own defaults for what the user leaves unset (max_num_seqs,
+    max_num_batched_tokens): those of `vllm serve` for the streaming scenarios, those of
+    vLLM's batch `LLM` class otherwise. AsyncLLM's own fallback (128 sequences, 2,048
+    batched tokens) would starve a large GPU."""
 
     name = "vllm"
 
-    def __init__(self, model: str, engine_args: Sequence[str], params: GenerationParams) -> None:
+    def __init__(self, model: str, engine_args: Sequence[str], params: GenerationParams,
+                 serving: bool) -> None:
         self._model = model
         self._user_args = tuple(engine_args)
         self._params = params
+        self._serving = serving
         self._engine = None
         self._final_params = None
         self._stream_params = None
@@ -95,11 +102,13 @@ class VllmBackend:
     async def start(self) -> None:
         from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind
+        from vllm.usage.usage_lib import UsageContext
         from vllm.v1.engine.async_llm import AsyncLLM
 
         args = platform_engine_args(self._model, self._user_args)
+        usage = UsageContext.OPENAI_API_SERVER if self._serving else UsageContext.LLM_CLASS
         try:
-            self._engine = AsyncLLM.from_engine_args(args)
+            self._engine = AsyncLLM.from_engine_args(args, usage_context=usage)
         except Exception as e:  # vLLM raises many types here; all mean "engine did not start"
             raise SetupError(
                 f"the vLLM engine did not start for model {self._model}: {type(e).__name__}: {e}. "
@@ -128,6 +137,18 @@ class VllmBackend:
     @property
     def max_model_len(self) -> int | None:
         return None if self._engine is None else int(self._engine.model_config.max_model_len)
+
+    def settings(self) -> str:
+        if self._engine is None:
+            return ""
+        c = self._engine.vllm_config
+        sched, cache, par = c.scheduler_config, c.cache_config, c.parallel_config
+        return (f"vLLM {vllm_version()} ({'serving' if self._serving else 'batch'} defaults): "
+                f"max_num_seqs {sched.max_num_seqs}, max_num_batched_tokens "
+                f"{sched.max_num_batched_tokens}, dtype {c.model_config.dtype}, quantization "
+                f"{c.model_config.quantization or 'none'}, kv cache {cache.cache_dtype}, prefix "
+                f"caching {'on' if cache.enable_prefix_caching else 'off'}, tp "
+                f"{par.tensor_parallel_size} x dp {par.data_parallel_size}")
 
     async def generate(self, request_id: str, sample: Sample, stream: bool) -> AsyncIterator[TokenChunk]:
         from vllm import TokensPrompt

@@ -156,3 +156,13 @@ def test_dataset_kind_must_fit_the_verb(mmlu_copy, tmp_path, demo_assets):
     res = run_cli("run-mmlu", "--backend", "fake-oracle", "--dataset",
                   str(demo_assets.dataset_path), "--output-dir", str(tmp_path / "b"))
     assert res.returncode == 2 and "is a CNN-DailyMail file" in res.stderr
+
+
+def test_missing_scoring_tokenizer_fails_before_the_run(mmlu_copy, tmp_path):
+    data = tmp_path / "mmlu.json"
+    assert run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--out", str(data)).returncode == 0
+    res = run_cli("run-mmlu", "--backend", "fake-latency", "--dataset", str(data),
+                  "--tokenizer", str(tmp_path / "nowhere"), "--output-dir", str(tmp_path / "runs"))
+    assert res.returncode == 4, res.stderr
+    assert f"tokenizer folder not found: {tmp_path / 'nowhere'}" in res.stderr
+    assert "starting the" not in res.stderr and not (tmp_path / "runs").exists()

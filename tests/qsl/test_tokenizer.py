@@ -35,3 +35,14 @@ def test_special_tokens_are_llama31s(tokenizer):
 def test_decode_round_trip_skips_specials(tokenizer):
     ids = tokenizer.encode(TEXTS[2]) + [128009]
     assert tokenizer.decode(ids, skip_special_tokens=True) == TEXTS[2]
+
+
+def test_missing_llama_models_is_a_setup_error(monkeypatch, tmp_path):
+    import sys
+
+    from harness.errors import SetupError
+    from qsl.tokenizer import build_llama3_tokenizer
+
+    monkeypatch.setitem(sys.modules, "llama_models.llama3", None)  # import fails as if absent
+    with pytest.raises(SetupError, match="pip install llama-models.*--tokenizer"):
+        build_llama3_tokenizer(tmp_path)

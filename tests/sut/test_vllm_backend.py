@@ -51,6 +51,23 @@ def test_real_vllm_offline_performance_run(tmp_path):
     tok_s = float(res.stdout.split("tokens/s")[1].split()[0].replace(",", ""))
     assert tok_s > 0
     assert "32/32 samples (100.0%)" in res.stderr
+    assert _engine_batch_settings(res.stderr) == _vllm_batch_defaults("LLM_CLASS")
+
+
+def _engine_batch_settings(stderr: str) -> tuple[int, int]:
+    line = next(ln for ln in stderr.splitlines() if ln.startswith("[harness] engine: vLLM"))
+    words = line.replace(",", "").split()
+    return (int(words[words.index("max_num_seqs") + 1]),
+            int(words[words.index("max_num_batched_tokens") + 1]))
+
+
+def _vllm_batch_defaults(context: str) -> tuple[int, int]:
+    """vLLM's own defaults for a usage context (vllm serve: OPENAI_API_SERVER, LLM: LLM_CLASS)."""
+    from vllm.engine.arg_utils import EngineArgs
+    from vllm.usage.usage_lib import UsageContext
+
+    tokens, seqs = EngineArgs.get_batch_defaults(1)
+    return seqs[UsageContext[context]], tokens[UsageContext[context]]
 
 
 @pytest.mark.vllm
@@ -104,6 +121,7 @@ def test_real_vllm_server_run_streams_first_tokens(tmp_path):
     res = run_cli("run-accuracy", "--scenario", "Server", "--output-dir", str(tmp_path),
                   "--progress-interval", "0")
     assert res.returncode == 0, res.stderr[-3000:]
+    assert _engine_batch_settings(res.stderr) == _vllm_batch_defaults("OPENAI_API_SERVER")
     log = json.loads((tmp_path / "Server" / "accuracy" / "mlperf_log_accuracy.json").read_text())
     assert sorted(e["qsl_idx"] for e in log) == list(range(32))
     for e in log:
