@@ -75,15 +75,11 @@ class Measurement:
     log: str
 
 
-def _run_logged(cmd: list[str], log: Path, timeout_s: float | None = None) -> int:
+def _run_logged(cmd: list[str], log: Path) -> int:
     with open(log, "w") as out:
         out.write("$ " + shlex.join(cmd) + "\n")
         out.flush()
-        try:
-            return subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                  timeout=timeout_s).returncode
-        except subprocess.TimeoutExpired:
-            return -1
+        return subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT).returncode
 
 
 def _tail(log: Path, lines: int = 3) -> str:

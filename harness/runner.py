@@ -45,10 +45,10 @@ class HarnessClock:
     seconds: float
 
     def render(self) -> str:
-        rate = (lambda n: n / self.seconds) if self.seconds > 0 else (lambda n: 0.0)
+        per_s = 1 / self.seconds if self.seconds > 0 else 0.0
         return (f"harness clock: {self.samples:,} samples, {self.output_tokens:,} output tokens "
-                f"in {self.seconds:,.1f} s ({rate(self.samples):,.2f} samples/s, "
-                f"{rate(self.output_tokens):,.1f} tok/s)")
+                f"in {self.seconds:,.1f} s ({self.samples * per_s:,.2f} samples/s, "
+                f"{self.output_tokens * per_s:,.1f} tok/s)")
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Load and validate an MLPerf CNN-DailyMail file (a JSON list of records).
 
 Each record has `input` (the article), `tok_input` (prompt token ids, BOS first),
-`output` (the reference highlights) and usually `instruction`. Loading checks
-everything a run relies on and raises DatasetError naming the file, the record
-and the field, with what to do about it.
+`output` (the reference highlights) and usually `instruction`. `parse_record` is
+the one place a record's structure is checked: loading stops at the first
+problem with a DatasetError naming the file, the record and the field, with what
+to do; `dataset validate` (qsl/validate.py) collects them all.
 """
 
 from __future__ import annotations
@@ -91,30 +92,52 @@ def load_references(path: Path | str) -> list[str]:
     return refs
 
 
-def _token_array(path: Path, i: int, value: object, vocab_size: int) -> np.ndarray:
-    where = f"{path}: record {i} field 'tok_input'"
+@dataclass(frozen=True)
+class RecordProblem:
+    """One structural problem of one record: its class (for grouped reports) and the
+    message naming the record and the field."""
+
+    kind: str
+    message: str
+
+
+def parse_record(i: int, record: dict[str, Any], vocab_size: int
+                 ) -> tuple[np.ndarray | None, list[RecordProblem]]:
+    """A record's prompt as int32 token ids, and every structural problem it has (fields,
+    types, vocabulary, BOS). The ids are None when the record cannot be served."""
+    missing = [f for f in REQUIRED_FIELDS if f not in record]
+    if missing:
+        return None, [RecordProblem("missing fields", (
+            f"record {i} is missing field(s) {', '.join(missing)} (each record needs "
+            f"{', '.join(REQUIRED_FIELDS)})"))]
+    problems = [RecordProblem("wrong types", f"record {i} field '{name}' must be text")
+                for name in ("input", "output") if not isinstance(record[name], str)]
+    where = f"record {i} field 'tok_input'"
+    value = record["tok_input"]
     if not isinstance(value, list):
-        raise DatasetError(f"{where} must be a list of token ids, found {type(value).__name__}")
+        kind = type(value).__name__
+        return None, [*problems, RecordProblem(
+            "wrong types", f"{where} must be a list of token ids, found {kind}")]
     if not value:
-        raise DatasetError(f"{where} is empty; {_FIX_HINT}")
+        return None, [*problems, RecordProblem("wrong types", f"{where} is empty")]
     try:
         arr = np.asarray(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         arr = np.asarray([], dtype=object)
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
         bad = next((t for t in value if type(t) is not int), value[0])
-        raise DatasetError(f"{where} holds a non-integer token id {bad!r}; {_FIX_HINT}")
+        return None, [*problems, RecordProblem(
+            "wrong types", f"{where} holds a non-integer token id {bad!r}")]
     lo, hi = int(arr.min()), int(arr.max())
     if lo < 0 or hi >= vocab_size:
-        bad = lo if lo < 0 else hi
-        raise DatasetError(
-            f"{where} holds token id {bad}, outside the model's vocabulary [0, {vocab_size}); "
-            f"was the file tokenized for another model?"
-        )
+        problems.append(RecordProblem("token ids outside the vocabulary", (
+            f"{where} holds token id {lo if lo < 0 else hi}, outside the model's vocabulary "
+            f"[0, {vocab_size}); was the file tokenized for another model?")))
     if arr[0] != BOS_TOKEN_ID:
-        raise DatasetError(f"{where} starts with token {arr[0]}, not BOS ({BOS_TOKEN_ID}); "
-                           f"the MLPerf prompts are tokenized with BOS; {_FIX_HINT}")
-    return arr.astype(TOKEN_DTYPE)
+        problems.append(RecordProblem("first token not BOS", (
+            f"{where} starts with token {arr[0]}, not BOS ({BOS_TOKEN_ID}); the MLPerf "
+            f"prompts are tokenized with BOS")))
+    return (None if problems else arr.astype(TOKEN_DTYPE)), problems
 
 
 def load_dataset(path: Path | str, vocab_size: int) -> Dataset:
@@ -123,15 +146,12 @@ def load_dataset(path: Path | str, vocab_size: int) -> Dataset:
     records = read_records(path)
     samples = []
     for i, record in enumerate(records):
-        missing = [f for f in REQUIRED_FIELDS if f not in record]
-        if missing:
-            raise DatasetError(
-                f"{path}: record {i} is missing field(s) {', '.join(missing)} "
-                f"(each record needs {', '.join(REQUIRED_FIELDS)}); {_FIX_HINT}"
-            )
-        if not isinstance(record["output"], str):
-            raise DatasetError(f"{path}: record {i} field 'output' must be text")
-        tokens = _token_array(path, i, record["tok_input"], vocab_size)
+        tokens, problems = parse_record(i, record, vocab_size)
+        if problems:
+            raise DatasetError(f"{path}: {problems[0].message}; {_FIX_HINT}"
+                               + (f" ({len(problems) - 1} more problem(s) in this record; "
+                                  f"`python -m harness dataset validate` lists all)"
+                                  if len(problems) > 1 else ""))
         samples.append(Sample(index=i, token_ids=tokens, reference=record["output"]))
     return Dataset(path=path, samples=tuple(samples),
                    is_mmlu=all("subject" in r for r in records))

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import DatasetError
-from harness.rules import (BOS_TOKEN_ID, DATACENTER_SAMPLE_COUNT, EDGE_SAMPLE_COUNT,
-                           LLAMA3_VOCAB_SIZE, PROMPT_TEMPLATE)
-from qsl.dataset import REQUIRED_FIELDS, read_records
+from harness.rules import (DATACENTER_SAMPLE_COUNT, EDGE_SAMPLE_COUNT, LLAMA3_VOCAB_SIZE,
+                           PROMPT_TEMPLATE)
+from qsl.dataset import parse_record, read_records
 
 MAX_LISTED = 10  # problems listed per kind; the rest are counted
 
@@ -54,25 +54,12 @@ def validate_file(path: Path, vocab_size: int = LLAMA3_VOCAB_SIZE, tokenizer=Non
                             f"({DATACENTER_SAMPLE_COUNT:,} datacenter, {EDGE_SAMPLE_COUNT:,} edge)")
     seen: dict[tuple, int] = {}
     for i, r in enumerate(records):
-        missing = [f for f in REQUIRED_FIELDS if f not in r]
-        if missing:
-            report.error("missing fields", f"record {i}: {', '.join(missing)}")
-            continue
-        if not isinstance(r["input"], str) or not isinstance(r["output"], str):
-            report.error("wrong types", f"record {i}: 'input' and 'output' must be text")
-            continue
+        _, problems = parse_record(i, r, vocab_size)
+        for problem in problems:
+            report.error(problem.kind, problem.message)
+        if any(p.kind in ("missing fields", "wrong types") for p in problems):
+            continue  # nothing more can be checked on this record
         toks = r["tok_input"]
-        if not isinstance(toks, list) or not toks or not all(type(t) is int for t in toks):
-            report.error("wrong types", f"record {i}: 'tok_input' must be a non-empty list of "
-                                        f"integers")
-            continue
-        bad = [t for t in toks if not 0 <= t < vocab_size]
-        if bad:
-            report.error("token ids outside the vocabulary",
-                         f"record {i}: {bad[0]} (vocabulary size {vocab_size})")
-        if toks[0] != BOS_TOKEN_ID:
-            report.error("first token not BOS", f"record {i}: starts with {toks[0]}, "
-                                                f"not {BOS_TOKEN_ID}")
         if max_prompt_tokens is not None and len(toks) > max_prompt_tokens:
             report.error("prompts too long", f"record {i}: {len(toks):,} tokens > "
                                              f"{max_prompt_tokens:,}")

@@ -2,10 +2,11 @@
 
 LoadGen's issue callback only schedules work on the engine loop and returns; each
 sample becomes one task there. Offline hands every issued sample to the engine
-at once (optionally longest prompt first) and completes each as it ends. Streaming scenarios (Server, Interactive,
-SingleStream) also report FirstTokenComplete with the first chunk's tokens the
-moment they exist, then QuerySamplesComplete with all tokens (which start with
-those first tokens, as TEST06 checks).
+at once (optionally longest prompt first) and completes each as it ends.
+Streaming scenarios (Server, Interactive, SingleStream) also report
+FirstTokenComplete with the first chunk's tokens the moment they exist, then
+QuerySamplesComplete with all tokens (which start with those first tokens, as
+TEST06 checks).
 A sample that fails fails the run: it is recorded, every other request is
 cancelled (aborted in the engine), and each outstanding query is completed
 empty only so LoadGen can finish and write its logs; the harness then reports

@@ -60,3 +60,15 @@ def test_prompt_too_long_names_the_record(tmp_path):
     ds.check_prompt_lengths(50)
     with pytest.raises(DatasetError, match=r"longest is record 1 with 50 tokens.*--max-model-len"):
         ds.check_prompt_lengths(49)
+
+
+def test_one_checker_serves_loading_and_validation(tmp_path):
+    from qsl.validate import validate_file
+
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps([GOOD, {**GOOD, "tok_input": [5, 128300]}]))  # no BOS, bad id
+    with pytest.raises(DatasetError, match=r"record 1 field 'tok_input' holds token id 128300.*"
+                                           r"1 more problem\(s\) in this record"):
+        load_dataset(path, vocab_size=128256)
+    report = validate_file(path)
+    assert set(report.errors) == {"token ids outside the vocabulary", "first token not BOS"}

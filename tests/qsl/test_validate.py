@@ -24,12 +24,13 @@ def _corrupt(records, i, **changes):
 
 
 CASES = [
-    ("missing field", lambda r: _corrupt(r, 2, output=None), "missing fields: 1", "record 2: output"),
-    ("not text", lambda r: _corrupt(r, 1, input=5), "wrong types: 1", "record 1: 'input' and 'output' must be text"),
-    ("empty tokens", lambda r: _corrupt(r, 3, tok_input=[]), "wrong types: 1", "record 3: 'tok_input' must be a non-empty list"),
+    ("missing field", lambda r: _corrupt(r, 2, output=None), "missing fields: 1", "record 2 is missing field(s) output"),
+    ("not text", lambda r: _corrupt(r, 1, input=5), "wrong types: 1", "record 1 field 'input' must be text"),
+    ("empty tokens", lambda r: _corrupt(r, 3, tok_input=[]), "wrong types: 1", "record 3 field 'tok_input' is empty"),
     ("out of vocab", lambda r: _corrupt(r, 0, tok_input=r[0]["tok_input"] + [200000]),
-     "token ids outside the vocabulary: 1", "record 0: 200000 (vocabulary size 128256)"),
-    ("no BOS", lambda r: _corrupt(r, 1, tok_input=r[1]["tok_input"][1:]), "first token not BOS: 1", "record 1: starts with"),
+     "token ids outside the vocabulary: 1",
+     "record 0 field 'tok_input' holds token id 200000, outside the model's vocabulary [0, 128256)"),
+    ("no BOS", lambda r: _corrupt(r, 1, tok_input=r[1]["tok_input"][1:]), "first token not BOS: 1", "record 1 field 'tok_input' starts with"),
     ("wrong tokens", lambda r: _corrupt(r, 2, tok_input=r[2]["tok_input"][:-1] + [13]),
      "tok_input is not the tokenized prompt: 1", "record 2: differs at token"),
     ("too long", lambda r: r, "prompts too long: 4", "record 0:"),
