@@ -1,4 +1,4 @@
-"""Read LoadGen's mlperf_log_accuracy.json into (qsl_idx, token ids) pairs."""
+"""Read LoadGen's mlperf_log_accuracy.json into typed records (the one parser of that file)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,19 @@ from harness.errors import AccuracyError
 
 @dataclass(frozen=True, eq=False)
 class LoggedOutput:
-    """One sample's generated token ids as LoadGen logged them."""
+    """One logged sample: its generated token ids and, when the SUT reported them, its
+    token count and first tokens (streaming scenarios)."""
 
     qsl_idx: int
     token_ids: np.ndarray
+    token_count: int | None = None
+    first_token_ids: np.ndarray | None = None
 
 
-def read_accuracy_log(path: Path | str, dtype: np.dtype) -> list[LoggedOutput]:
-    """Parse the log; the first entry of each qsl_idx wins (LoadGen may log a sample twice)."""
+def read_accuracy_log(path: Path | str, dtype: np.dtype, every_entry: bool = False
+                      ) -> list[LoggedOutput]:
+    """Parse the log. Scoring keeps the first entry of each qsl_idx (LoadGen may log a
+    sample twice); `every_entry` keeps them all (compliance checks look at each)."""
     path = Path(path)
     dtype = np.dtype(dtype)
     if not path.is_file():
@@ -38,21 +43,25 @@ def read_accuracy_log(path: Path | str, dtype: np.dtype) -> list[LoggedOutput]:
     seen: set[int] = set()
     for n, entry in enumerate(entries):
         try:
-            idx, data = int(entry["qsl_idx"]), entry["data"]
-            raw = bytes.fromhex(data)
+            idx, raw = int(entry["qsl_idx"]), bytes.fromhex(entry["data"])
+            first = bytes.fromhex(entry["token_data"]) if "token_data" in entry else None
+            count = int(entry["token_count"]) if "token_count" in entry else None
         except (KeyError, TypeError, ValueError) as e:
             raise AccuracyError(
                 f"{path}: entry {n} is not a LoadGen accuracy entry with qsl_idx and hex data ({e})"
             ) from e
-        if idx in seen:
+        if idx in seen and not every_entry:
             continue
-        if len(raw) % dtype.itemsize:
-            raise AccuracyError(
-                f"{path}: entry {n} (qsl_idx {idx}) holds {len(raw)} bytes, not a whole number "
-                f"of {dtype.name} token ids; pass the --dtype the SUT wrote (this harness: int32)"
-            )
+        for what, data in (("data", raw), ("token_data", first or b"")):
+            if len(data) % dtype.itemsize:
+                raise AccuracyError(
+                    f"{path}: entry {n} (qsl_idx {idx}) {what} holds {len(data)} bytes, not a "
+                    f"whole number of {dtype.name} token ids; pass the --dtype the SUT wrote "
+                    f"(this harness: int32)")
         seen.add(idx)
-        outputs.append(LoggedOutput(qsl_idx=idx, token_ids=np.frombuffer(raw, dtype)))
+        outputs.append(LoggedOutput(
+            qsl_idx=idx, token_ids=np.frombuffer(raw, dtype), token_count=count,
+            first_token_ids=None if first is None else np.frombuffer(first, dtype)))
     return outputs
 
 

@@ -10,13 +10,13 @@ id 2 would make that check vacuous).
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from accuracy.log import read_accuracy_log
 from harness.errors import AccuracyError
 from harness.rules import STOP_TOKEN_IDS, TOKEN_DTYPE
 
@@ -55,23 +55,15 @@ class Test06Result:
 
 def verify_test06(accuracy_log: Path, streaming: bool,
                   end_ids: tuple[int, ...] = STOP_TOKEN_IDS) -> Test06Result:
-    try:
-        entries = json.loads(accuracy_log.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise AccuracyError(f"cannot read the TEST06 accuracy log {accuracy_log}: {e}") from e
+    entries = read_accuracy_log(accuracy_log, TOKEN_DTYPE, every_entry=True)
     if not entries:
         raise AccuracyError(f"{accuracy_log} logs no samples; TEST06 needs LoadGen's sampled "
                             f"outputs (accuracy_log_sampling_target)")
     problems: list[str] = []
     first_ok, eos_ok, len_ok = True, True, True
     ends = set(end_ids)
-    for n, e in enumerate(entries):
-        try:
-            idx = e["qsl_idx"]
-            data = np.frombuffer(bytes.fromhex(e["data"]), TOKEN_DTYPE)
-        except (KeyError, TypeError, ValueError) as err:
-            raise AccuracyError(f"{accuracy_log}: entry {n} is not a LoadGen accuracy entry "
-                                f"with qsl_idx and int32 hex data ({err})") from err
+    for e in entries:
+        idx, data = e.qsl_idx, e.token_ids
         trailing = 0
         for tok in data[::-1]:
             if int(tok) not in ends:
@@ -80,11 +72,11 @@ def verify_test06(accuracy_log: Path, streaming: bool,
         if trailing > 1:
             eos_ok = False
             problems.append(f"qsl_idx {idx}: {trailing} end tokens at the end")
-        if "token_count" not in e or int(e["token_count"]) != data.size:
+        if e.token_count != data.size:
             len_ok = False
-            problems.append(f"qsl_idx {idx}: token_count {e.get('token_count')} != {data.size}")
+            problems.append(f"qsl_idx {idx}: token_count {e.token_count} != {data.size}")
         if streaming:
-            first = np.frombuffer(bytes.fromhex(e.get("token_data", "")), TOKEN_DTYPE)
+            first = e.first_token_ids if e.first_token_ids is not None else data[:0]
             if first.size == 0 or not np.array_equal(data[:first.size], first):
                 first_ok = False
                 problems.append(f"qsl_idx {idx}: first tokens {first[:4].tolist()} are not the "
