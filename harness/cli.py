@@ -202,7 +202,7 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
 
 def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: str,
          scorer: str = "rouge") -> int:
-    from harness.report import print_accuracy, print_mmlu, print_performance
+    from harness.report import score_rouge_run, score_mmlu_run, print_performance
     from harness.runner import run_benchmark
 
     cfg = _config(args, scenario, mode, engine_args, "mmlu" if scorer == "mmlu" else "cnn")
@@ -214,7 +214,7 @@ def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: 
     if mode == "performance":
         print_performance(outcome)
         return 0
-    return (print_mmlu if scorer == "mmlu" else print_accuracy)(cfg, outcome)
+    return (score_mmlu_run if scorer == "mmlu" else score_rouge_run)(cfg, outcome)
 
 
 def _demo_assets(args: argparse.Namespace) -> None:
@@ -323,11 +323,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.output_dir = Path("runs") / name / "mmlu"
             return _run(args, extra, "Offline", "accuracy", scorer="mmlu")
         if args.command == "run-compliance":
-            from harness.report import print_test06
+            from harness.report import verify_test06_run
             from harness.runner import run_benchmark
 
             cfg = _config(args, args.scenario, "performance", extra)
-            return print_test06(cfg, run_benchmark(cfg, compliance_test="TEST06"))
+            return verify_test06_run(cfg, run_benchmark(cfg, compliance_test="TEST06"))
         if args.command == "run-accuracy":
             return _run(args, extra, args.scenario, "accuracy")
         scenario = next(s for s in SCENARIO_SPECS if args.command == f"run-{s.lower()}")

@@ -1,4 +1,6 @@
-"""Console reports of a finished run (rendered from records; never recomputes LoadGen's metrics)."""
+"""After a run: score it (accuracy modes, TEST06), write the result files next to LoadGen's
+logs, print the report, and turn a failed target into an error. LoadGen's own metrics are
+rendered, never recomputed."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ def print_performance(outcome: RunOutcome) -> None:
     print(f"logs: {outcome.log_dir}")
 
 
-def print_accuracy(cfg: RunConfig, outcome: RunOutcome) -> int:
+def score_rouge_run(cfg: RunConfig, outcome: RunOutcome) -> int:
     """Score the accuracy log, write accuracy.txt next to it, print the verdict; exit code."""
     scores = rouge.evaluate(outcome.log_dir / "mlperf_log_accuracy.json", cfg.dataset,
                             cfg.tokenizer_dir())
@@ -31,7 +33,7 @@ def print_accuracy(cfg: RunConfig, outcome: RunOutcome) -> int:
     return 0
 
 
-def print_mmlu(cfg: RunConfig, outcome: RunOutcome) -> int:
+def score_mmlu_run(cfg: RunConfig, outcome: RunOutcome) -> int:
     """Score an MMLU accuracy run: mmlu.json and mmlu_report.html next to LoadGen's log."""
     result = mmlu.evaluate(outcome.log_dir / "mlperf_log_accuracy.json", cfg.dataset,
                            cfg.tokenizer_dir())
@@ -42,7 +44,7 @@ def print_mmlu(cfg: RunConfig, outcome: RunOutcome) -> int:
     return 0
 
 
-def print_test06(cfg: RunConfig, outcome: RunOutcome) -> int:
+def verify_test06_run(cfg: RunConfig, outcome: RunOutcome) -> int:
     """Verify a TEST06 run, write verify_accuracy.txt; exit code 6 when it fails."""
     from harness.compliance import verify_test06, write_test06
     from harness.rules import SCENARIO_SPECS

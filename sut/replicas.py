@@ -51,15 +51,15 @@ class ReplicaSet:
         self._freed: asyncio.Condition | None = None
 
     async def start(self) -> None:
+        """Start every replica at once (servers load in parallel); if any fails, shut them
+        all down and raise the first failure, in replica order."""
         self._freed = asyncio.Condition()
-        started = []
-        try:
-            for r in self._replicas:
-                await r.start()
-                started.append(r)
-        except BaseException:
-            await asyncio.gather(*(r.shutdown() for r in started), return_exceptions=True)
-            raise
+        results = await asyncio.gather(*(r.start() for r in self._replicas),
+                                       return_exceptions=True)
+        failures = [e for e in results if isinstance(e, BaseException)]
+        if failures:
+            await asyncio.gather(*(r.shutdown() for r in self._replicas), return_exceptions=True)
+            raise failures[0]
 
     async def health_check(self) -> None:
         await asyncio.gather(*(r.health_check() for r in self._replicas))

@@ -54,3 +54,39 @@ def test_faster_replica_takes_more_with_a_window():
     even_split_s = 48 / 4 * 7 * 0.004  # what the slow replica alone would need for half
     assert seconds < 0.8 * even_split_s
     assert all(s.in_flight == 0 and s.outstanding_work == 0 for s in stats)
+
+
+class _Starting(LatencyBackend):
+    """A fake replica whose start takes a while (a server loading) or fails; `starting`
+    counts the replicas starting at this moment, `most` the highest count seen."""
+
+    starting = most = 0
+
+    def __init__(self, name, start_s, error=None):
+        super().__init__(PARAMS)
+        self.name, self.start_s, self.error, self.shut = name, start_s, error, False
+
+    async def start(self):
+        _Starting.starting += 1
+        _Starting.most = max(_Starting.most, _Starting.starting)
+        await asyncio.sleep(self.start_s)
+        _Starting.starting -= 1
+        if self.error:
+            raise self.error
+
+    async def shutdown(self):
+        self.shut = True
+
+
+def test_replicas_start_together_and_a_failure_stops_all():
+    asyncio.run(ReplicaSet([_Starting(n, 0.05) for n in "abc"], PARAMS).start())
+    assert _Starting.most == 3  # all three loading at once, not one after another
+    bad = [_Starting("a", 0.1), _Starting("b", 0.01, RuntimeError("b is down")),
+           _Starting("c", 0.1)]
+    try:
+        asyncio.run(ReplicaSet(bad, PARAMS).start())
+    except RuntimeError as e:
+        assert str(e) == "b is down"
+    else:
+        raise AssertionError("a failed replica must fail the start")
+    assert all(r.shut for r in bad)
