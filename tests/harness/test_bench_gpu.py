@@ -1,5 +1,8 @@
 """bench-gpu's case parsing and result table (its runs need an engine: see docs/PERFORMANCE.md)."""
 
+import json
+import re
+
 import pytest
 
 from harness.bench_gpu import Measurement, parse_case, render_table
@@ -41,3 +44,24 @@ def test_unknown_case_in_raw_is_a_clear_error(tmp_path):
     res = run_cli("--model", str(tmp_path), "--dataset", str(data), "--out", str(tmp_path / "o"),
                   "--case", "a", "--raw", "b", module="harness.bench_gpu")
     assert res.returncode == 2 and "--raw names unknown case(s) b; cases: a" in res.stderr
+
+
+@pytest.mark.vllm
+def test_bench_runs_raw_harness_and_remote_on_the_cpu_engine(tmp_path, demo_assets):
+    data = tmp_path / "prompts.json"
+    assert run_cli("synthetic-dataset", "--out", str(data), "--count", "8").returncode == 0
+    out = tmp_path / "bench"
+    res = run_cli("--model", str(demo_assets.model_dir), "--dataset", str(data), "--out", str(out),
+                  "--case", "tiny=--max-num-seqs 4", "--raw", "all", "--remote", "all",
+                  module="harness.bench_gpu", timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["kind"] for r in rows] == ["raw", "harness", "remote"]
+    assert all(r["samples"] == 8 and r["tokens_per_s"] > 0 and not r["error"] for r in rows)
+    assert [r["valid"] for r in rows] == [None, True, True]
+    # the case's engine flag reached all three engines (vLLM's "non-default args" line,
+    # the harness's "engine:" line)
+    for log in ("raw.log", "harness.log", "server.log"):
+        assert re.search(r"max_num_seqs'?:? 4\b", (out / "tiny" / log).read_text()), log
+    table = res.stdout.splitlines()[-1].split()
+    assert table[0] == "tiny" and len(table) == 6 and float(table[4]) > 0 and float(table[5]) > 0
