@@ -4,7 +4,8 @@ A case is a name and flags (vLLM engine flags, plus the harness's --longest-firs
 For each case, one after another and each in its own process (so each has the whole
 device):
   raw      vLLM's own LLM.generate over every prompt in one call, the same engine flags
-           (cases named in --raw);
+           (cases named in --raw; one engine: on a machine with several GPUs give the
+           cases --data-parallel-size 1, or the harness side fills every GPU);
   harness  LoadGen Offline through the harness, in-process vLLM (every case);
   remote   the harness's remote backend against a `vllm serve` started here with the
            same flags (cases named in --remote).

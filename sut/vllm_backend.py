@@ -56,19 +56,46 @@ def parse_engine_args(argv: Sequence[str]):
     return AsyncEngineArgs.from_cli_args(namespace)
 
 
-def _platform_argv(model: str, user_args: Sequence[str]) -> list[str]:
-    """engine_argv for this platform: on a CPU-only vLLM, the CPU defaults apply too."""
+def _flag_value(args: Sequence[str], names: tuple[str, ...]) -> str | None:
+    """The value of the last of `names` in a vLLM-style command line ("--x N" or "--x=N")."""
+    value = None
+    for i, arg in enumerate(args):
+        name, eq, inline = arg.partition("=")
+        if name in names:
+            value = inline if eq else (args[i + 1] if i + 1 < len(args) else "")
+    return value
+
+
+def fill_gpus_args(user_args: Sequence[str], visible_gpus: int) -> tuple[str, ...]:
+    """`--data-parallel-size` putting one engine replica on every visible GPU (or on every
+    tensor x pipeline parallel group of them), unless the user set data parallelism."""
+    if any(a.partition("=")[0].startswith("--data-parallel") or a == "-dp" for a in user_args):
+        return ()
+    try:
+        per_replica = (int(_flag_value(user_args, ("--tensor-parallel-size", "-tp")) or 1)
+                       * int(_flag_value(user_args, ("--pipeline-parallel-size", "-pp")) or 1))
+    except ValueError:
+        return ()  # vLLM's own parser reports the bad value
+    replicas = visible_gpus // max(per_replica, 1)
+    return ("--data-parallel-size", str(replicas)) if replicas > 1 else ()
+
+
+def _platform_argv(model: str, user_args: Sequence[str], fill_gpus: bool) -> list[str]:
+    """engine_argv for this platform: on a CPU-only vLLM the CPU defaults apply too; with
+    `fill_gpus`, data parallelism over every visible GPU unless the user chose otherwise."""
     from vllm.platforms import current_platform
 
     on_cpu = current_platform.is_cpu()
     if on_cpu:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
+    if fill_gpus and current_platform.is_cuda_alike():
+        user_args = [*fill_gpus_args(user_args, current_platform.device_count()), *user_args]
     return engine_argv(model, user_args, on_cpu)
 
 
-def platform_engine_args(model: str, user_args: Sequence[str]):
+def platform_engine_args(model: str, user_args: Sequence[str], fill_gpus: bool = True):
     """AsyncEngineArgs for this platform, from the harness defaults and the user's flags."""
-    return parse_engine_args(_platform_argv(model, user_args))
+    return parse_engine_args(_platform_argv(model, user_args, fill_gpus))
 
 
 def serve_command(model: str, user_args: Sequence[str], host: str, port: int) -> list[str]:
@@ -76,7 +103,8 @@ def serve_command(model: str, user_args: Sequence[str], host: str, port: int) ->
     in-process backend would use (for a like-for-like remote endpoint on this machine).
     Run it with this process's environment (on CPU it carries the KV cache size)."""
     return [sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-            *_platform_argv(model, user_args), "--host", host, "--port", str(port)]
+            *_platform_argv(model, user_args, fill_gpus=True), "--host", host, "--port",
+            str(port)]
 
 
 class VllmBackend:
@@ -182,7 +210,7 @@ def raw_generate_throughput(model: str, dataset_file: str, user_args: Sequence[s
 
     from vllm import LLM, EngineArgs, SamplingParams, TokensPrompt
 
-    args = platform_engine_args(model, user_args)
+    args = platform_engine_args(model, user_args, fill_gpus=False)  # LLM runs one engine
     llm = LLM(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EngineArgs)})
     prompts = [TokensPrompt(prompt_token_ids=r["tok_input"])
                for r in json.loads(open(dataset_file).read())]

@@ -10,7 +10,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.tasks import TASKS
-from sut.vllm_backend import engine_argv, parse_engine_args
+from sut.vllm_backend import engine_argv, fill_gpus_args, parse_engine_args
 from tests.conftest import REPO, run_cli
 
 
@@ -29,6 +29,20 @@ def test_mmlu_turns_prefix_caching_on_unless_the_user_says_no(user, caching):
     assert args.enable_prefix_caching is caching
     assert mmlu.params.max_new_tokens == 32 and TASKS["cnn"].params.max_new_tokens == 128
     assert mmlu.with_max_new_tokens(8).params.max_new_tokens == 8
+
+
+@pytest.mark.parametrize("user, gpus, added", [
+    ((), 8, ("--data-parallel-size", "8")),
+    ((), 1, ()),
+    (("-tp", "2"), 8, ("--data-parallel-size", "4")),
+    (("--tensor-parallel-size=4", "--pipeline-parallel-size", "2"), 8, ()),
+    (("--tensor-parallel-size", "3"), 8, ("--data-parallel-size", "2")),
+    (("--data-parallel-size", "1"), 8, ()),
+    (("--data-parallel-size-local", "4"), 8, ()),
+    (("-dp", "2"), 8, ()),
+])
+def test_every_visible_gpu_is_used_unless_the_user_chose(user, gpus, added):
+    assert fill_gpus_args(user, gpus) == added
 
 
 def test_bad_engine_flag_is_a_config_error():
