@@ -108,7 +108,8 @@ def serve_command(model: str, user_args: Sequence[str], host: str, port: int) ->
 
 
 class VllmBackend:
-    """Serves samples with vLLM's AsyncLLM engine (in this process, one engine).
+    """Serves samples with vLLM's AsyncLLM engine, in this process (data parallel over every
+    visible GPU unless the flags say otherwise: `fill_gpus_args`).
 
     `serving` picks vLLM's own defaults for what the user leaves unset (max_num_seqs,
     max_num_batched_tokens): those of `vllm serve` for the streaming scenarios, those of
