@@ -8,7 +8,9 @@ device):
            cases --data-parallel-size 1, or the harness side fills every GPU);
   harness  LoadGen Offline through the harness, in-process vLLM (every case);
   remote   the harness's remote backend against a `vllm serve` started here with the
-           same flags (cases named in --remote).
+           same flags (cases named in --remote);
+  ref      the public reference's style under LoadGen Offline: 16 samples per blocking
+           LLM.generate call (cases named in --reference; harness/bench_reference.py).
 With --task mmlu the harness runs run-mmlu (accuracy mode, the whole file) and raw uses
 MMLU's generation settings; tokens/s then come from the harness's clock (LoadGen gives
 no throughput in accuracy mode).
@@ -67,7 +69,7 @@ def parse_case(text: str) -> Case:
 @dataclass(frozen=True)
 class Measurement:
     case: str
-    kind: str  # raw | harness | remote
+    kind: str  # raw | harness | remote | ref
     tokens_per_s: float | None
     seconds: float | None  # generation time (engine start excluded)
     samples: int | None
@@ -155,6 +157,21 @@ class Bench:
         return self._record(Measurement(case.name, kind, tok_s, clock["seconds"],
                                         clock["samples"], valid, None, str(log)))
 
+    def reference(self, case: Case) -> Measurement:
+        log = self.out / case.name / "ref.log"
+        run_dir = self.out / case.name / "ref"
+        cmd = [sys.executable, "-m", "harness.bench_reference", str(self.model),
+               str(self.dataset), str(self.conf), str(run_dir), *TASKS[self.task].vllm_defaults,
+               *self.common, *case.engine_flags]
+        rc = _run_logged(cmd, log)
+        if rc or not (run_dir / "mlperf_log_detail.txt").is_file():
+            return self._record(Measurement(case.name, "ref", None, None, None, None,
+                                            f"exit {rc}: {_tail(log)}", str(log)))
+        summary = parse_run(run_dir)
+        seconds = summary.sample_count / summary.samples_per_second
+        return self._record(Measurement(case.name, "ref", summary.tokens_per_second, seconds,
+                                        summary.sample_count, summary.valid, None, str(log)))
+
     def remote(self, case: Case) -> Measurement:
         from sut.vllm_backend import serve_command
 
@@ -216,7 +233,7 @@ def _ratio(a: Measurement | None, b: Measurement | None) -> str:
 
 
 def render_table(rows: list[Measurement]) -> str:
-    """One line per case: raw, harness, remote tok/s, harness/raw and remote/harness."""
+    """One line per case: tok/s of each path, then harness/raw, remote/harness, harness/ref."""
     by_case: dict[str, dict[str, Measurement]] = {}
     for m in rows:
         by_case.setdefault(m.case, {})[m.kind] = m
@@ -229,11 +246,12 @@ def render_table(rows: list[Measurement]) -> str:
         return f"{m.tokens_per_s:,.1f}" + {True: "", False: " INV", None: ""}[m.valid]
 
     lines = [f"{'case':<16} {'raw tok/s':>12} {'harness tok/s':>14} {'remote tok/s':>14} "
-             f"{'harness/raw':>12} {'remote/harness':>15}"]
+             f"{'ref tok/s':>12} {'harness/raw':>12} {'remote/harness':>15} {'harness/ref':>12}"]
     for name, kinds in by_case.items():
-        raw, har, rem = kinds.get("raw"), kinds.get("harness"), kinds.get("remote")
+        raw, har, rem, ref = (kinds.get(k) for k in ("raw", "harness", "remote", "ref"))
         lines.append(f"{name:<16} {cell(raw):>12} {cell(har):>14} {cell(rem):>14} "
-                     f"{_ratio(har, raw):>12} {_ratio(rem, har):>15}")
+                     f"{cell(ref):>12} {_ratio(har, raw):>12} {_ratio(rem, har):>15} "
+                     f"{_ratio(har, ref):>12}")
     return "\n".join(lines)
 
 
@@ -262,12 +280,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="NAME or NAME=FLAGS; repeat (default: one case 'default', no flags)")
     p.add_argument("--raw", default="", help="cases to measure raw too: a,b or all")
     p.add_argument("--remote", default="", help="cases to measure via vllm serve too: a,b or all")
+    p.add_argument("--reference", default="",
+                   help="cases to measure the public reference's style too (cnn task): a,b or all")
     args = p.parse_args(argv)
     try:
         cases = [parse_case(c) for c in args.cases] or [parse_case("default")]
         if len({c.name for c in cases}) != len(cases):
             raise ConfigError("two --case entries share a name")
         raw, remote = _names(args.raw, cases, "--raw"), _names(args.remote, cases, "--remote")
+        reference = _names(args.reference, cases, "--reference")
+        if reference and args.task != "cnn":
+            raise ConfigError("--reference measures the reference's Offline performance SUT: "
+                              "the cnn task only")
         if not args.dataset.is_file():
             raise ConfigError(f"dataset not found: {args.dataset}")
         for c in cases:
@@ -286,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(bench.harness(c))
         if c.name in remote:
             rows.append(bench.remote(c))
+        if c.name in reference:
+            rows.append(bench.reference(c))
     print(render_table(rows))
     return 1 if any(m.error for m in rows) else 0
 

@@ -200,30 +200,48 @@ def vllm_version() -> str:
     return vllm.__version__
 
 
+class BlockingLLM:
+    """vLLM's synchronous `LLM` (one engine) with the harness's engine flags and sampling:
+    the raw engine and the public reference's style, for benchmarks."""
+
+    def __init__(self, model: str, user_args: Sequence[str], params: GenerationParams) -> None:
+        import dataclasses
+
+        from vllm import LLM, EngineArgs, SamplingParams
+
+        args = platform_engine_args(model, user_args, fill_gpus=False)
+        self._llm = LLM(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EngineArgs)})
+        self._sampling = SamplingParams(
+            temperature=0.0, max_tokens=params.max_new_tokens, min_tokens=params.min_new_tokens,
+            stop_token_ids=list(params.stop_token_ids), detokenize=False)
+
+    def generate(self, prompts: Sequence[Sequence[int]]) -> list[list[int]]:
+        """One blocking call over all `prompts`; the output token ids of each."""
+        from vllm import TokensPrompt
+
+        outputs = self._llm.generate([TokensPrompt(prompt_token_ids=list(p)) for p in prompts],
+                                     self._sampling, use_tqdm=False)
+        return [list(o.outputs[0].token_ids) for o in outputs]
+
+    def close(self) -> None:
+        self._llm.llm_engine.engine_core.shutdown()
+
 
 def raw_generate_throughput(model: str, dataset_file: str, user_args: Sequence[str],
                             params: GenerationParams = GenerationParams()) -> dict:
     """vLLM's own LLM.generate over every prompt of a dataset file in one call, with the
     backend's engine flags and sampling: the baseline the harness is benchmarked against."""
-    import dataclasses
     import json
     import time
 
-    from vllm import LLM, EngineArgs, SamplingParams, TokensPrompt
-
-    args = platform_engine_args(model, user_args, fill_gpus=False)  # LLM runs one engine
-    llm = LLM(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EngineArgs)})
-    prompts = [TokensPrompt(prompt_token_ids=r["tok_input"])
-               for r in json.loads(open(dataset_file).read())]
-    sampling = SamplingParams(temperature=0.0, max_tokens=params.max_new_tokens,
-                              min_tokens=params.min_new_tokens,
-                              stop_token_ids=list(params.stop_token_ids), detokenize=False)
+    prompts = [r["tok_input"] for r in json.loads(open(dataset_file).read())]
+    llm = BlockingLLM(model, user_args, params)
     try:
         t0 = time.perf_counter()
-        outputs = llm.generate(prompts, sampling, use_tqdm=False)
+        outputs = llm.generate(prompts)
         seconds = time.perf_counter() - t0
     finally:
-        llm.llm_engine.engine_core.shutdown()
-    tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
+        llm.close()
+    tokens = sum(map(len, outputs))
     return {"prompts": len(prompts), "tokens": tokens, "seconds": seconds,
             "tokens_per_s": tokens / seconds}

@@ -31,11 +31,13 @@ def _m(case, kind, tok_s, valid=None):
 
 def test_table_ratios_per_case():
     table = render_table([_m("a", "raw", 4000.0), _m("a", "harness", 3960.0, True),
-                          _m("a", "remote", 3920.4, True), _m("b", "harness", 5000.0, False),
+                          _m("a", "remote", 3920.4, True), _m("a", "ref", 1800.0, True),
+                          _m("b", "harness", 5000.0, False),
                           _m("c", "raw", None), _m("c", "harness", 100.0, True)]).splitlines()
-    assert table[1].split() == ["a", "4,000.0", "3,960.0", "3,920.4", "0.990", "0.990"]
-    assert table[2].split() == ["b", "-", "5,000.0", "INV", "-", "-", "-"]
-    assert table[3].split() == ["c", "failed", "100.0", "-", "-", "-"]
+    assert table[1].split() == ["a", "4,000.0", "3,960.0", "3,920.4", "1,800.0", "0.990", "0.990",
+                                "2.200"]
+    assert table[2].split() == ["b", "-", "5,000.0", "INV", "-", "-", "-", "-", "-"]
+    assert table[3].split() == ["c", "failed", "100.0", "-", "-", "-", "-", "-"]
 
 
 def test_unknown_case_in_raw_is_a_clear_error(tmp_path):
@@ -53,15 +55,16 @@ def test_bench_runs_raw_harness_and_remote_on_the_cpu_engine(tmp_path, demo_asse
     out = tmp_path / "bench"
     res = run_cli("--model", str(demo_assets.model_dir), "--dataset", str(data), "--out", str(out),
                   "--case", "tiny=--max-num-seqs 4", "--raw", "all", "--remote", "all",
+                  "--reference", "all",
                   module="harness.bench_gpu", timeout=900)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert [r["kind"] for r in rows] == ["raw", "harness", "remote"]
+    assert [r["kind"] for r in rows] == ["raw", "harness", "remote", "ref"]
     assert all(r["samples"] == 8 and r["tokens_per_s"] > 0 and not r["error"] for r in rows)
-    assert [r["valid"] for r in rows] == [None, True, True]
+    assert [r["valid"] for r in rows] == [None, True, True, True]
     # the case's engine flag reached all three engines (vLLM's "non-default args" line,
     # the harness's "engine:" line)
-    for log in ("raw.log", "harness.log", "server.log"):
+    for log in ("raw.log", "harness.log", "server.log", "ref.log"):
         assert re.search(r"max_num_seqs'?:? 4\b", (out / "tiny" / log).read_text()), log
     table = res.stdout.splitlines()[-1].split()
-    assert table[0] == "tiny" and len(table) == 6 and float(table[4]) > 0 and float(table[5]) > 0
+    assert table[0] == "tiny" and len(table) == 8 and all(float(x) > 0 for x in table[5:])
