@@ -9,6 +9,7 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
+from harness.demo import tokenizer_or_embedded
 from harness.errors import HarnessError
 from harness.rules import TOKEN_DTYPE
 
@@ -24,14 +25,6 @@ def add_log_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=["int32", "int64"], default=TOKEN_DTYPE.name,
                    help=f"token dtype in the log (default {TOKEN_DTYPE.name}, what this harness writes)")
     p.add_argument("--output-json", type=Path, default=None, help="also write the scores here")
-
-
-def tokenizer_or_embedded(path: Path | None) -> Path:
-    if path is not None:
-        return path
-    from harness.demo import ensure_demo_assets
-
-    return ensure_demo_assets().tokenizer_dir
 
 
 def score_log(args: argparse.Namespace,

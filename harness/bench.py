@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from harness.demo import ensure_demo_assets
 from harness.rules import LLAMA3_VOCAB_SIZE, LOADGEN_MODEL_DATACENTER, ScenarioSpec
 from harness.runner import EngineSession
 from harness.summary import parse_run
+from harness.userconf import one_pass_offline_conf
 from qsl.dataset import load_dataset
 from qsl.library import SampleLibrary
 from sut.fake_backends import LatencyShape
@@ -49,19 +49,6 @@ class Row:
     tokens_per_s: float
     cpu_s: float
     wall_s: float
-
-
-def one_pass_offline_conf(folder: Path, samples: int, perf_count: int) -> Path:
-    """A user.conf for one Offline pass of `samples` queries over `perf_count` loaded
-    samples: for benchmarks, never a valid submission setting."""
-    conf = folder / "bench.conf"
-    conf.write_text("\n".join([
-        f"{MODEL}.*.performance_sample_count_override = {perf_count}",
-        f"{MODEL}.Offline.min_query_count = {samples}",
-        f"{MODEL}.Offline.min_duration = 0",
-        f"{MODEL}.Offline.target_qps = 1000",
-    ]) + "\n")
-    return conf
 
 
 def _timed(fn) -> tuple[float, float]:
@@ -136,39 +123,27 @@ def part_a(samples: int) -> list[str]:
     return lines + [ratio]
 
 
-RAW_SCRIPT = """
-import json, sys, time
-from sut.vllm_backend import raw_generate_throughput
-print("RESULT " + json.dumps(raw_generate_throughput(sys.argv[1], sys.argv[2], sys.argv[3:])))
-"""
-
-
 def part_b(prompts: int) -> list[str]:
+    """Its report lines, the last one the ratio line (also when a run failed)."""
+    from harness.bench_gpu import Bench, parse_case
+    from qsl.synthetic import write_synthetic_dataset
+
     assets = ensure_demo_assets()
+    case = parse_case("tiny")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        data = folder / "prompts.json"
-        subprocess.run([sys.executable, "-m", "harness", "synthetic-dataset", "--out", str(data),
-                        "--count", str(prompts)], check=True, capture_output=True)
-        raw = subprocess.run([sys.executable, "-c", RAW_SCRIPT, str(assets.model_dir), str(data)],
-                             cwd=REPO, capture_output=True, text=True)
-        if raw.returncode:
-            return [f"(b) raw vLLM failed: {raw.stderr[-2000:]}"]
-        raw_tok_s = json.loads(next(ln for ln in raw.stdout.splitlines()
-                                    if ln.startswith("RESULT "))[7:])["tokens_per_s"]
-        conf = one_pass_offline_conf(folder, prompts, prompts)
-        run = subprocess.run([sys.executable, "-m", "harness", "run-offline", "--model",
-                              str(assets.model_dir), "--dataset", str(data), "--user-conf",
-                              str(conf), "--output-dir", str(folder / "runs"), "--warmup", "4",
-                              "--progress-interval", "0"], cwd=REPO, capture_output=True, text=True)
-        if run.returncode:
-            return [f"(b) harness run failed: {run.stderr[-2000:]}"]
-        s = parse_run(folder / "runs" / "Offline" / "performance" / "run_1")
+        (folder / case.name).mkdir()
+        data = write_synthetic_dataset(folder / "prompts.json", "cnn", prompts)
+        bench = Bench(assets.model_dir, data, "cnn", folder, ())
+        raw, har = bench.raw(case), bench.harness(case)
+    if raw.error or har.error:
+        return [f"(b) {'raw vLLM' if raw.error else 'harness run'} failed: "
+                f"{raw.error or har.error}", "harness/raw vLLM tokens/s: not measured"]
     return [f"(b) vLLM, embedded tiny model, {prompts} MLPerf-shaped prompts, 128 new tokens",
-            f"  raw LLM.generate (one call)            {raw_tok_s:>12,.1f} tok/s",
-            f"  LoadGen Offline through the harness     {s.tokens_per_second:>12,.1f} tok/s "
-            f"({'VALID' if s.valid else 'INVALID'})",
-            f"harness/raw vLLM tokens/s = {s.tokens_per_second / raw_tok_s:.3f}"]
+            f"  raw LLM.generate (one call)            {raw.tokens_per_s:>12,.1f} tok/s",
+            f"  LoadGen Offline through the harness     {har.tokens_per_s:>12,.1f} tok/s "
+            f"({'VALID' if har.valid else 'INVALID'})",
+            f"harness/raw vLLM tokens/s = {har.tokens_per_s / raw.tokens_per_s:.3f}"]
 
 
 def part_c() -> list[str]:

@@ -35,12 +35,13 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.bench import one_pass_offline_conf
 from harness.errors import ConfigError, HarnessError
 from harness.run_layout import RunLayout
 from harness.runner import HARNESS_CLOCK_FILE
 from harness.summary import parse_run
 from harness.tasks import TASKS
+from harness.userconf import one_pass_offline_conf
+from qsl.dataset import read_records
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS_CASE_FLAGS = ("--longest-first",)  # harness options a case may set; the rest go to vLLM
@@ -94,9 +95,8 @@ RAW_SCRIPT = """
 import json, sys
 from harness.tasks import TASKS
 from sut.vllm_backend import raw_generate_throughput
-task = TASKS[sys.argv[3]]
-result = raw_generate_throughput(sys.argv[1], sys.argv[2], [*task.vllm_defaults, *sys.argv[4:]],
-                                 task.params)
+params = TASKS[sys.argv[3]].params
+result = raw_generate_throughput(sys.argv[1], sys.argv[2], sys.argv[4:], params)
 print("RESULT " + json.dumps(result))
 """
 
@@ -106,7 +106,7 @@ class Bench:
                  common_flags: tuple[str, ...]) -> None:
         self.model, self.dataset, self.task, self.out = model, dataset, task, out
         self.common = common_flags
-        self.samples = len(json.loads(dataset.read_text()))
+        self.samples = len(read_records(dataset))
         self.conf = one_pass_offline_conf(out, self.samples, self.samples)
         self.results = out / "results.jsonl"
 
@@ -118,16 +118,24 @@ class Bench:
         print(f"  {m.case:<16} {m.kind:<8} {rate}{verdict}   (log {m.log})", flush=True)
         return m
 
+    def _engine_flags(self, case: Case) -> list[str]:
+        """The vLLM flags of a case for the engines this bench starts itself (the harness
+        adds the task's defaults on its own)."""
+        return [*TASKS[self.task].vllm_defaults, *self.common, *case.engine_flags]
+
+    def _failed(self, case: Case, kind: str, why: str, log: Path) -> Measurement:
+        return self._record(Measurement(case.name, kind, None, None, None, None,
+                                        f"{why}: {_tail(log)}", str(log)))
+
     def raw(self, case: Case) -> Measurement:
         log = self.out / case.name / "raw.log"
         cmd = [sys.executable, "-c", RAW_SCRIPT, str(self.model), str(self.dataset), self.task,
-               *self.common, *case.engine_flags]
+               *self._engine_flags(case)]
         rc = _run_logged(cmd, log)
         lines = [ln for ln in log.read_text(errors="replace").splitlines()
                  if ln.startswith("RESULT ")]
         if rc or not lines:
-            return self._record(Measurement(case.name, "raw", None, None, None, None,
-                                            f"exit {rc}: {_tail(log)}", str(log)))
+            return self._failed(case, "raw", f"exit {rc}", log)
         r = json.loads(lines[-1][7:])
         return self._record(Measurement(case.name, "raw", r["tokens_per_s"], r["seconds"],
                                         r["prompts"], None, None, str(log)))
@@ -146,8 +154,7 @@ class Bench:
         run_dir = RunLayout(root, "Offline").mode_dir(mode)
         clock_file = run_dir / HARNESS_CLOCK_FILE
         if rc or not clock_file.is_file():
-            return self._record(Measurement(case.name, kind, None, None, None, None,
-                                            f"exit {rc}: {_tail(log)}", str(log)))
+            return self._failed(case, kind, f"exit {rc}", log)
         clock = json.loads(clock_file.read_text())
         if mode == "accuracy":
             tok_s, valid = clock["output_tokens"] / clock["seconds"], None
@@ -161,12 +168,10 @@ class Bench:
         log = self.out / case.name / "ref.log"
         run_dir = self.out / case.name / "ref"
         cmd = [sys.executable, "-m", "harness.bench_reference", str(self.model),
-               str(self.dataset), str(self.conf), str(run_dir), *TASKS[self.task].vllm_defaults,
-               *self.common, *case.engine_flags]
+               str(self.dataset), str(self.conf), str(run_dir), *self._engine_flags(case)]
         rc = _run_logged(cmd, log)
         if rc or not (run_dir / "mlperf_log_detail.txt").is_file():
-            return self._record(Measurement(case.name, "ref", None, None, None, None,
-                                            f"exit {rc}: {_tail(log)}", str(log)))
+            return self._failed(case, "ref", f"exit {rc}", log)
         summary = parse_run(run_dir)
         seconds = summary.sample_count / summary.samples_per_second
         return self._record(Measurement(case.name, "ref", summary.tokens_per_second, seconds,
@@ -177,8 +182,7 @@ class Bench:
 
         port = _free_port()
         log = self.out / case.name / "server.log"
-        flags = [*TASKS[self.task].vllm_defaults, *self.common, *case.engine_flags]
-        cmd = serve_command(str(self.model), flags, "127.0.0.1", port)
+        cmd = serve_command(str(self.model), self._engine_flags(case), "127.0.0.1", port)
         url = f"http://127.0.0.1:{port}"
         with open(log, "w") as out:
             out.write("$ " + shlex.join(cmd) + "\n")
@@ -188,8 +192,7 @@ class Bench:
         try:
             problem = _wait_healthy(url, server, SERVER_START_TIMEOUT_S)
             if problem:
-                return self._record(Measurement(case.name, "remote", None, None, None, None,
-                                                f"{problem}: {_tail(log)}", str(log)))
+                return self._failed(case, "remote", problem, log)
             return self.harness(case, "remote", ("--backend", "remote", "--remote-url", url))
         finally:
             _stop(server)

@@ -201,11 +201,11 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
 
 
 def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: str,
-         scorer: str = "rouge") -> int:
-    from harness.report import score_rouge_run, score_mmlu_run, print_performance
+         task: str = "cnn") -> int:
+    from harness.report import print_performance, score_mmlu_run, score_rouge_run
     from harness.runner import run_benchmark
 
-    cfg = _config(args, scenario, mode, engine_args, "mmlu" if scorer == "mmlu" else "cnn")
+    cfg = _config(args, scenario, mode, engine_args, task)
     if mode == "accuracy":  # scoring needs a tokenizer: fail now, not after the run
         from qsl.tokenizer import load_tokenizer
 
@@ -214,7 +214,7 @@ def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: 
     if mode == "performance":
         print_performance(outcome)
         return 0
-    return (score_mmlu_run if scorer == "mmlu" else score_rouge_run)(cfg, outcome)
+    return {"cnn": score_rouge_run, "mmlu": score_mmlu_run}[task](cfg, outcome)
 
 
 def _demo_assets(args: argparse.Namespace) -> None:
@@ -237,7 +237,7 @@ def _dummy_model(args: argparse.Namespace) -> None:
 
 
 def _tokenizer(path: Path | None):
-    from accuracy.cli import tokenizer_or_embedded
+    from harness.demo import tokenizer_or_embedded
     from qsl.tokenizer import load_tokenizer
 
     return load_tokenizer(tokenizer_or_embedded(path))
@@ -321,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.output_dir is None:
                 name = "demo" if args.model is None else args.model.name
                 args.output_dir = Path("runs") / name / "mmlu"
-            return _run(args, extra, "Offline", "accuracy", scorer="mmlu")
+            return _run(args, extra, "Offline", "accuracy", task="mmlu")
         if args.command == "run-compliance":
             from harness.report import verify_test06_run
             from harness.runner import run_benchmark

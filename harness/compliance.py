@@ -53,15 +53,14 @@ class Test06Result:
                    else "TEST06 verification failed\n"))
 
 
-def verify_test06(accuracy_log: Path, streaming: bool,
-                  end_ids: tuple[int, ...] = STOP_TOKEN_IDS) -> Test06Result:
+def verify_test06(accuracy_log: Path, streaming: bool) -> Test06Result:
     entries = read_accuracy_log(accuracy_log, TOKEN_DTYPE, every_entry=True)
     if not entries:
         raise AccuracyError(f"{accuracy_log} logs no samples; TEST06 needs LoadGen's sampled "
                             f"outputs (accuracy_log_sampling_target)")
     problems: list[str] = []
     first_ok, eos_ok, len_ok = True, True, True
-    ends = set(end_ids)
+    ends = set(STOP_TOKEN_IDS)
     for e in entries:
         idx, data = e.qsl_idx, e.token_ids
         trailing = 0

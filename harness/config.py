@@ -47,9 +47,9 @@ class RunConfig:
             return self.tokenizer
         if any((self.model_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
             return self.model_dir
-        from accuracy.cli import tokenizer_or_embedded
+        from harness.demo import ensure_demo_assets
 
-        return tokenizer_or_embedded(None)
+        return ensure_demo_assets().tokenizer_dir
 
     def task_spec(self) -> Task:
         """The task's generation settings and engine defaults, with this run's overrides."""

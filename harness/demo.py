@@ -43,6 +43,11 @@ class DemoAssets:
         return self.model_dir
 
 
+def tokenizer_or_embedded(path: Path | None) -> Path:
+    """The given tokenizer folder, else the embedded Llama-3 tokenizer (built on first use)."""
+    return path if path is not None else ensure_demo_assets().tokenizer_dir
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("MLPERF_LLAMA_CACHE", Path.home() / ".cache" / "mlperf-llama31"))
 

@@ -29,8 +29,6 @@ class RunLayout:
         """mode: performance, accuracy, or a compliance test's name (TEST06)."""
         if mode == "performance":
             return self.scenario_dir / "performance" / "run_1"
-        if mode == "accuracy":
-            return self.scenario_dir / "accuracy"
         return self.scenario_dir / mode
 
     def prepare(self, mode: str) -> Path:

@@ -108,8 +108,8 @@ class EngineSession:
             self.loop.run(self.backend.start())
             self.loop.run(self.backend.health_check())
             say(f"backend ready in {time.monotonic() - t0:.1f} s")
-            if self.backend.settings():
-                say(f"engine: {self.backend.settings()}")
+            if settings := self.backend.settings():
+                say(f"engine: {settings}")
             if self.backend.max_model_len is not None:
                 self.dataset.check_prompt_lengths(
                     self.backend.max_model_len - self.params.max_new_tokens)
@@ -119,7 +119,7 @@ class EngineSession:
                 say(f"warm-up: {self.cfg.warmup_samples} request(s) in "
                     f"{time.monotonic() - t0:.1f} s")
         except BaseException:
-            self.__exit__()
+            self.__exit__(*sys.exc_info())
             raise
         return self
 
@@ -128,12 +128,12 @@ class EngineSession:
             return
         try:
             self.loop.run(self.backend.shutdown(), timeout=120)
-            self.loop.close()
         except Exception as e:
             if exc_type is None:
                 raise SetupError(f"the backend did not shut down cleanly: {e}") from e
             say(f"also, while stopping after that error: {type(e).__name__}: {e}")
         finally:
+            self.loop.close()
             self.loop = None
 
     def generate_all(self, count: int) -> float:
@@ -164,7 +164,6 @@ class EngineSession:
         with SampleLibrary(self.dataset, settings.performance_sample_count_override) as qsl, \
                 LiveProgress(spec.name, progress, self.cfg.progress_interval_s):
             loadgen_run.run_test(sut, qsl.handle, settings, log_dir, sut.abort, audit_config)
-        self.loop.run(asyncio.sleep(0))  # callbacks queued before LoadGen ended have run
         if sut.errors:
             first = sut.errors[0]
             what = (f"sample {first.qsl_index} failed: {first.error}"
@@ -203,7 +202,7 @@ def run_benchmark(cfg: RunConfig, compliance_test: str | None = None) -> RunOutc
         audit = log_dir / "audit.config"
         audit.write_text(TEST06_AUDIT_CONFIG)
     shutil.copyfile(MLPERF_CONF, layout.scenario_dir / "mlperf.conf")
-    shutil.copyfile(conf_path, log_dir / "user.conf")  # what this run read, kept with its logs
+    user_conf.write(log_dir)  # what this run read, kept with its logs
     (log_dir / "harness_config.json").write_text(cfg.to_json() + "\n")
     with EngineSession(cfg, dataset) as session:
         return session.run_test(spec, cfg.mode, settings, log_dir, audit)

@@ -30,15 +30,14 @@ from pathlib import Path
 
 from harness.errors import SubmissionError
 from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MIN_DURATION_MS,
-                           ROUGE_TARGET_SETS, ROUND_SEEDS, SUBMISSION_ROUND,
+                           ROUGE_TARGET_SETS, ROUND_SEEDS, SCENARIO_SPECS, SUBMISSION_ROUND,
                            TOKEN_LATENCY_LIMITS_MS)
 from harness.summary import read_detail_log
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ("Offline", "Server", "Interactive")
 PERF_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
-ACC_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "accuracy.txt",
-             "mlperf_log_accuracy.json")
+ACC_FILES = (*PERF_FILES, "accuracy.txt", "mlperf_log_accuracy.json")
 KEEP_CHARS = 4096  # the official truncation keeps the first and last 4 KiB
 # Fields the checker needs non-empty that no machine reading can give: the YAML must.
 ASK_FIELDS = ("host_storage_capacity", "host_storage_type", "host_networking",
@@ -235,7 +234,7 @@ def check_accuracy(scenario: str, acc_dir: Path) -> list[Finding]:
 
 def check_test06(scenario: str, test_dir: Path) -> list[Finding]:
     text = (test_dir / "verify_accuracy.txt").read_text()
-    first = "Skipped" if scenario == "Offline" else "True"
+    first = "True" if SCENARIO_SPECS[scenario].streaming else "Skipped"
     need = (f"First token check pass: {first}", "EOS check pass: True",
             "Sample length check pass: True")
     return [Finding(f"{scenario}/TEST06", f"verify_accuracy.txt lacks '{line}'")
@@ -325,7 +324,7 @@ def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | No
             d.mkdir(parents=True)
         for f in PERF_FILES:
             shutil.copy2(src / "performance" / "run_1" / f, perf / f)
-        for f in ("mlperf_log_summary.txt", "mlperf_log_detail.txt"):
+        for f in PERF_FILES:
             shutil.copy2(src / "accuracy" / f, acc / f)
         truncate_accuracy(src / "accuracy", acc)
         shutil.copy2(src / "TEST06" / "verify_accuracy.txt", t06)

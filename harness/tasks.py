@@ -19,7 +19,6 @@ MMLU_MAX_NEW_TOKENS = 32
 
 @dataclass(frozen=True)
 class Task:
-    name: str
     params: GenerationParams
     vllm_defaults: tuple[str, ...]  # engine flags placed before the user's (which win)
 
@@ -29,7 +28,7 @@ class Task:
 
 
 TASKS = {
-    "cnn": Task("cnn", GenerationParams(), ()),
-    "mmlu": Task("mmlu", GenerationParams(max_new_tokens=MMLU_MAX_NEW_TOKENS),
+    "cnn": Task(GenerationParams(), ()),
+    "mmlu": Task(GenerationParams(max_new_tokens=MMLU_MAX_NEW_TOKENS),
                  ("--enable-prefix-caching",)),
 }

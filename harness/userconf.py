@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.rules import LOADGEN_MODEL_DATACENTER
 
 # Keys read by TestSettings::FromConfig (mlcommons-loadgen 6.0.x).
 LOADGEN_KEYS = frozenset("""
@@ -103,3 +104,16 @@ def load_user_conf(source: Path, demo: bool) -> UserConf:
     if in_demo:
         raise ConfigError(f"{source}: BEGIN DEMO SETTINGS is never closed by END DEMO SETTINGS")
     return UserConf(text="\n".join(kept) + "\n")
+
+
+def one_pass_offline_conf(folder: Path, samples: int, perf_count: int) -> Path:
+    """A user.conf for one Offline pass of `samples` queries over `perf_count` loaded
+    samples: for benchmarks, never a valid submission setting."""
+    conf = folder / "bench.conf"
+    conf.write_text("\n".join([
+        f"{LOADGEN_MODEL_DATACENTER}.*.performance_sample_count_override = {perf_count}",
+        f"{LOADGEN_MODEL_DATACENTER}.Offline.min_query_count = {samples}",
+        f"{LOADGEN_MODEL_DATACENTER}.Offline.min_duration = 0",
+        f"{LOADGEN_MODEL_DATACENTER}.Offline.target_qps = 1000",
+    ]) + "\n")
+    return conf

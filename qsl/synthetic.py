@@ -63,5 +63,5 @@ def synthetic_mmlu_records(count: int, seed: int = 0) -> list[dict]:
 def write_synthetic_dataset(path: Path, shape: str = "cnn", count: int | None = None,
                             seed: int = 0) -> Path:
     make = synthetic_mmlu_records if shape == "mmlu" else synthetic_records
-    write_dataset(path, make(count or DEFAULT_COUNTS[shape], seed))
+    write_dataset(path, make(count or DEFAULT_COUNTS[shape], seed), indent=None)
     return path

@@ -9,6 +9,7 @@ model download.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -93,15 +94,21 @@ def build_llama3_tokenizer(out_dir: Path) -> Path:
 
 
 def load_tokenizer(path: Path | str):
-    """Load an HF tokenizer from a local folder (a model folder or a tokenizer folder)."""
-    from transformers import AutoTokenizer
-
+    """Load an HF tokenizer from a local folder (a model folder or a tokenizer folder); once
+    per folder and process (a run checks it before the engine starts, scoring uses it after)."""
     path = Path(path)
     if not path.is_dir():
         raise SetupError(
             f"tokenizer folder not found: {path}; pass the model folder (or a folder with "
             f"tokenizer.json) with --tokenizer"
         )
+    return _load_tokenizer(path.resolve())
+
+
+@functools.lru_cache(maxsize=4)
+def _load_tokenizer(path: Path):
+    from transformers import AutoTokenizer
+
     try:
         return AutoTokenizer.from_pretrained(str(path))
     except (OSError, ValueError) as e:

@@ -94,8 +94,9 @@ class LoadgenSut:
         except Exception as e:  # any engine error fails this sample, and so the run
             self._fail(query_id, sample.index, f"{type(e).__name__}: {e}")
             return
-        responses.complete(query_id, tokens)
+        # Counted before LoadGen hears of it: LoadGen may end the run at this completion.
         self._progress.record(len(tokens), issued_ns, first_at, time.monotonic_ns())
+        responses.complete(query_id, tokens)
 
     def _finished(self, query_id: int, task: asyncio.Task) -> None:
         self._tasks.pop(query_id, None)

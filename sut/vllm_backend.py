@@ -107,6 +107,16 @@ def serve_command(model: str, user_args: Sequence[str], host: str, port: int) ->
             str(port)]
 
 
+def sampling_params(params: GenerationParams, **extra):
+    """vLLM SamplingParams for the harness's generation rules: greedy, the token limits, the
+    end tokens, token ids only (no detokenizing)."""
+    from vllm import SamplingParams
+
+    return SamplingParams(temperature=0.0, max_tokens=params.max_new_tokens,
+                          min_tokens=params.min_new_tokens,
+                          stop_token_ids=list(params.stop_token_ids), detokenize=False, **extra)
+
+
 class VllmBackend:
     """Serves samples with vLLM's AsyncLLM engine, in this process (data parallel over every
     visible GPU unless the flags say otherwise: `fill_gpus_args`).
@@ -129,7 +139,6 @@ class VllmBackend:
         self._stream_params = None
 
     async def start(self) -> None:
-        from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind
         from vllm.usage.usage_lib import UsageContext
         from vllm.v1.engine.async_llm import AsyncLLM
@@ -144,16 +153,9 @@ class VllmBackend:
                 f"Check the model folder and the engine flags (vLLM's log above has details)"
             ) from e
 
-        def sampling(kind):
-            return SamplingParams(
-                temperature=0.0, max_tokens=self._params.max_new_tokens,
-                min_tokens=self._params.min_new_tokens,
-                stop_token_ids=list(self._params.stop_token_ids),
-                detokenize=False, output_kind=kind,
-            )
-
-        self._final_params = sampling(RequestOutputKind.FINAL_ONLY)
-        self._stream_params = sampling(RequestOutputKind.DELTA)
+        final, delta = RequestOutputKind.FINAL_ONLY, RequestOutputKind.DELTA
+        self._final_params = sampling_params(self._params, output_kind=final)
+        self._stream_params = sampling_params(self._params, output_kind=delta)
 
     async def health_check(self) -> None:
         if self._engine is None:
@@ -207,13 +209,11 @@ class BlockingLLM:
     def __init__(self, model: str, user_args: Sequence[str], params: GenerationParams) -> None:
         import dataclasses
 
-        from vllm import LLM, EngineArgs, SamplingParams
+        from vllm import LLM, EngineArgs
 
         args = platform_engine_args(model, user_args, fill_gpus=False)
         self._llm = LLM(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EngineArgs)})
-        self._sampling = SamplingParams(
-            temperature=0.0, max_tokens=params.max_new_tokens, min_tokens=params.min_new_tokens,
-            stop_token_ids=list(params.stop_token_ids), detokenize=False)
+        self._sampling = sampling_params(params)
 
     def generate(self, prompts: Sequence[Sequence[int]]) -> list[list[int]]:
         """One blocking call over all `prompts`; the output token ids of each."""
@@ -231,10 +231,11 @@ def raw_generate_throughput(model: str, dataset_file: str, user_args: Sequence[s
                             params: GenerationParams = GenerationParams()) -> dict:
     """vLLM's own LLM.generate over every prompt of a dataset file in one call, with the
     backend's engine flags and sampling: the baseline the harness is benchmarked against."""
-    import json
     import time
 
-    prompts = [r["tok_input"] for r in json.loads(open(dataset_file).read())]
+    from qsl.dataset import read_records
+
+    prompts = [r["tok_input"] for r in read_records(dataset_file)]
     llm = BlockingLLM(model, user_args, params)
     try:
         t0 = time.perf_counter()
