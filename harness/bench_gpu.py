@@ -35,6 +35,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.engine_defaults import harness_vllm_defaults
 from harness.errors import ConfigError, HarnessError
 from harness.run_layout import RunLayout
 from harness.runner import HARNESS_CLOCK_FILE
@@ -120,8 +121,8 @@ class Bench:
 
     def _engine_flags(self, case: Case) -> list[str]:
         """The vLLM flags of a case for the engines this bench starts itself (the harness
-        adds the task's defaults on its own)."""
-        return [*TASKS[self.task].vllm_defaults, *self.common, *case.engine_flags]
+        adds its defaults on its own)."""
+        return [*harness_vllm_defaults(self.task, "Offline"), *self.common, *case.engine_flags]
 
     def _failed(self, case: Case, kind: str, why: str, log: Path) -> Measurement:
         return self._record(Measurement(case.name, kind, None, None, None, None,

@@ -52,7 +52,7 @@ class RunConfig:
         return ensure_demo_assets().tokenizer_dir
 
     def task_spec(self) -> Task:
-        """The task's generation settings and engine defaults, with this run's overrides."""
+        """The task's generation settings, with this run's overrides."""
         return TASKS[self.task].with_max_new_tokens(self.max_new_tokens)
 
     def vocab_size(self) -> int:

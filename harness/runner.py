@@ -17,6 +17,7 @@ from pathlib import Path
 
 from harness import loadgen_run
 from harness.config import RunConfig
+from harness.engine_defaults import harness_vllm_defaults
 from harness.errors import ConfigError, RunError, SetupError
 from harness.live import LiveProgress
 from harness.rules import SCENARIO_SPECS, ScenarioSpec
@@ -29,7 +30,6 @@ from sut.event_loop import EventLoopThread
 from sut.loadgen_sut import LoadgenSut
 from sut.progress import RunProgress
 from sut.registry import BackendRequest, make_backend
-from sut.replicas import ReplicaSet
 
 MLPERF_CONF = Path(__file__).resolve().parent.parent / "mlperf.conf"
 HARNESS_CLOCK_FILE = "harness_clock.json"  # next to LoadGen's logs
@@ -95,7 +95,8 @@ class EngineSession:
         self.params = task.params
         self.backend = make_backend(cfg.backend, BackendRequest(
             model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
-            engine_args=(*task.vllm_defaults, *cfg.engine_args), params=self.params,
+            engine_args=(*harness_vllm_defaults(cfg.task, cfg.scenario), *cfg.engine_args),
+            params=self.params,
             streaming=SCENARIO_SPECS[cfg.scenario].streaming,
             fake_shape=cfg.fake_shape, remote_urls=cfg.remote_urls))
         self.loop: EventLoopThread | None = None
@@ -158,6 +159,7 @@ class EngineSession:
                  audit_config: Path | None = None) -> RunOutcome:
         """One LoadGen test over this session's engine; RunError if any sample failed."""
         progress = RunProgress()
+        self.backend.take_replica_report()  # count this test's requests only
         sut = LoadgenSut(self.backend, self.loop, self.dataset.samples, progress, spec.streaming,
                          longest_first=self.cfg.longest_first and not spec.streaming)
         say(f"LoadGen {spec.name} {mode} run ({spec.loadgen_model}); logs in {log_dir}")
@@ -173,7 +175,7 @@ class EngineSession:
                         for e in sut.errors))
             raise RunError(f"run FAILED: {what} ({len(sut.errors)} failure(s) listed in "
                            f"{log_dir / 'FAILED.txt'}; LoadGen's logs are kept there, not valid)")
-        replicas = self.backend.summary() if isinstance(self.backend, ReplicaSet) else None
+        replicas = self.backend.take_replica_report()
         clock = HarnessClock(progress.completed, progress.output_tokens, progress.busy_s())
         (log_dir / HARNESS_CLOCK_FILE).write_text(json.dumps(asdict(clock)) + "\n")
         return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name), clock=clock,

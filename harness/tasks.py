@@ -1,10 +1,8 @@
 """What differs between the two tasks the harness serves: CNN-DailyMail (MLPerf) and MMLU.
 
 CNN-DailyMail generation is fixed by MLPerf (up to 128 new tokens). MMLU is the
-harness's own evaluation: an answer is a few tokens, and every prompt of a
-subject starts with the same five worked examples, so prefix caching saves most
-of the prefill. An MMLU run issues each question once (accuracy mode), so a
-cache hit never repeats a measured sample, unlike LoadGen's performance runs.
+harness's own evaluation: an answer is a few tokens. (The engine flags each task
+wants are in harness.engine_defaults.)
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ MMLU_MAX_NEW_TOKENS = 32
 @dataclass(frozen=True)
 class Task:
     params: GenerationParams
-    vllm_defaults: tuple[str, ...]  # engine flags placed before the user's (which win)
 
     def with_max_new_tokens(self, count: int | None) -> "Task":
         return self if count is None else replace(
@@ -28,7 +25,6 @@ class Task:
 
 
 TASKS = {
-    "cnn": Task(GenerationParams(), ()),
-    "mmlu": Task(GenerationParams(max_new_tokens=MMLU_MAX_NEW_TOKENS),
-                 ("--enable-prefix-caching",)),
+    "cnn": Task(GenerationParams()),
+    "mmlu": Task(GenerationParams(max_new_tokens=MMLU_MAX_NEW_TOKENS)),
 }

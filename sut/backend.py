@@ -52,6 +52,10 @@ class Backend(Protocol):
     def settings(self) -> str:
         """The engine's effective settings in one line, once started ('' when none apply)."""
 
+    def take_replica_report(self) -> str | None:
+        """Per replica/endpoint lines for the requests since the last call, then counting
+        starts afresh; None for a single engine."""
+
     @property
     def max_model_len(self) -> int | None:
         """The engine's context limit (prompt + output), or None when it has none."""

@@ -46,6 +46,9 @@ class _FakeLifecycle:
     async def shutdown(self) -> None:
         pass
 
+    def take_replica_report(self) -> None:
+        return None  # one engine
+
     def settings(self) -> str:
         return ""
 

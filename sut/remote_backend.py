@@ -74,6 +74,9 @@ class RemoteBackend:
     def max_model_len(self) -> int | None:
         return self._max_model_len
 
+    def take_replica_report(self) -> None:
+        return None  # one engine
+
     def settings(self) -> str:
         return f"{self.url} serves {self._model} (max_model_len {self._max_model_len})"
 

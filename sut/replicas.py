@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import AsyncIterator, Sequence
 
 from qsl.records import Sample
@@ -17,22 +17,31 @@ from sut.backend import Backend, GenerationParams, TokenChunk
 
 
 @dataclass
-class ReplicaStats:
-    name: str
+class ReplicaCounts:
+    """What one replica served since counting last started (see ReplicaSet.take_report)."""
+
     samples: int = 0
     prompt_tokens: int = 0
     output_tokens: int = 0
     errors: int = 0
     first_ns: int = 0
     last_ns: int = 0
-    in_flight: int = 0
-    outstanding_work: int = 0
 
-    def line(self) -> str:
+    def line(self, name: str) -> str:
         seconds = (self.last_ns - self.first_ns) / 1e9
         rate = self.output_tokens / seconds if seconds > 0 else 0.0
-        return (f"  {self.name:<40} {self.samples:>8,} samples  {self.output_tokens:>10,} "
+        return (f"  {name:<40} {self.samples:>8,} samples  {self.output_tokens:>10,} "
                 f"tokens  {rate:>10,.1f} tok/s  {self.errors:>4} errors")
+
+
+@dataclass
+class ReplicaStats:
+    """One replica's dispatch state (requests and work in flight) and its counts."""
+
+    name: str
+    in_flight: int = 0
+    outstanding_work: int = 0
+    counts: ReplicaCounts = field(default_factory=ReplicaCounts)
 
 
 class ReplicaSet:
@@ -89,18 +98,19 @@ class ReplicaSet:
         work = sample.prompt_length + self._params.max_new_tokens
         i = await self._pick(work)
         s = self.stats[i]
-        s.first_ns = s.first_ns or time.monotonic_ns()
+        c = s.counts
+        c.first_ns = c.first_ns or time.monotonic_ns()
         try:
             async for chunk in self._replicas[i].generate(request_id, sample, stream):
-                s.output_tokens += len(chunk.token_ids)
+                c.output_tokens += len(chunk.token_ids)
                 yield chunk
-            s.samples += 1
-            s.prompt_tokens += sample.prompt_length
+            c.samples += 1
+            c.prompt_tokens += sample.prompt_length
         except Exception:
-            s.errors += 1
+            c.errors += 1
             raise
         finally:
-            s.last_ns = time.monotonic_ns()
+            c.last_ns = time.monotonic_ns()
             s.in_flight -= 1
             s.outstanding_work -= work
             async with self._freed:
@@ -109,5 +119,10 @@ class ReplicaSet:
     async def shutdown(self) -> None:
         await asyncio.gather(*(r.shutdown() for r in self._replicas), return_exceptions=True)
 
-    def summary(self) -> str:
-        return "per replica:\n" + "\n".join(s.line() for s in self.stats)
+    def take_replica_report(self) -> str:
+        """Per replica: samples, tokens, tok/s and errors since the last call (or the start);
+        counting then starts afresh (requests in flight count where they finish)."""
+        lines = [s.counts.line(s.name) for s in self.stats]
+        for s in self.stats:
+            s.counts = ReplicaCounts()
+        return "per replica:\n" + "\n".join(lines)

@@ -169,6 +169,9 @@ class VllmBackend:
     def max_model_len(self) -> int | None:
         return None if self._engine is None else int(self._engine.model_config.max_model_len)
 
+    def take_replica_report(self) -> None:
+        return None  # one engine
+
     def settings(self) -> str:
         if self._engine is None:
             return ""

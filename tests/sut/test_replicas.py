@@ -41,8 +41,8 @@ def test_burst_is_balanced_by_prompt_tokens_not_sample_count():
     stats, outs, _ = _run(fast, samples, window=None)
     assert all(len(o) == 4 for o in outs)
     longest = max(s.prompt_length for s in samples)
-    assert abs(stats[0].prompt_tokens - stats[1].prompt_tokens) <= longest
-    assert stats[0].samples + stats[1].samples == 200
+    assert abs(stats[0].counts.prompt_tokens - stats[1].counts.prompt_tokens) <= longest
+    assert stats[0].counts.samples + stats[1].counts.samples == 200
 
 
 def test_faster_replica_takes_more_with_a_window():
@@ -50,10 +50,46 @@ def test_faster_replica_takes_more_with_a_window():
     slow = LatencyBackend(PARAMS, LatencyShape(itl_s=0.004, output_tokens=8, slots=4))
     stats, outs, seconds = _run([fast, slow], _samples(96), window=4)
     assert all(len(o) == 8 for o in outs)
-    assert stats[0].samples > 2 * stats[1].samples > 0  # about 4:1 by speed
+    assert stats[0].counts.samples > 2 * stats[1].counts.samples > 0  # about 4:1 by speed
     even_split_s = 48 / 4 * 7 * 0.004  # what the slow replica alone would need for half
     assert seconds < 0.8 * even_split_s
     assert all(s.in_flight == 0 and s.outstanding_work == 0 for s in stats)
+
+
+def test_replica_report_counts_only_requests_since_the_last_one():
+    shape = LatencyShape(ttft_s=0.001, output_tokens=5)
+    replicas = [LatencyBackend(PARAMS, shape) for _ in range(2)]
+    for r, name in zip(replicas, ("http://a", "http://b")):
+        r.name = name
+    rs = ReplicaSet(replicas, PARAMS)
+    samples = _samples(10)
+
+    async def serve(batch):
+        async def one(s):
+            async for _ in rs.generate(str(s.index), s, False):
+                pass
+        await asyncio.gather(*(one(s) for s in batch))
+
+    async def go():
+        await rs.start()
+        await serve(samples[:4])  # a warm-up, say
+        warmup = rs.take_replica_report()
+        await serve(samples)
+        return warmup, rs.take_replica_report()
+
+    warmup, run = asyncio.run(go())
+
+    def per_endpoint(report):
+        lines = report.splitlines()[1:]
+        return {line.split()[0]: (int(line.split()[1].replace(",", "")),
+                                  int(line.split()[3].replace(",", ""))) for line in lines}
+
+    assert sum(n for n, _ in per_endpoint(warmup).values()) == 4
+    counts = per_endpoint(run)
+    assert set(counts) == {"http://a", "http://b"}
+    assert sum(n for n, _ in counts.values()) == 10
+    assert sum(t for _, t in counts.values()) == 10 * 5
+    assert rs.take_replica_report().count(" 0 samples") == 2
 
 
 class _Starting(LatencyBackend):

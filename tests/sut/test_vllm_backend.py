@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from harness.errors import ConfigError
+from harness.engine_defaults import harness_vllm_defaults
 from harness.tasks import TASKS
 from sut.vllm_backend import engine_argv, fill_gpus_args, parse_engine_args
 from tests.conftest import REPO, run_cli
@@ -24,11 +25,27 @@ def test_user_engine_flags_come_last_so_they_win():
 
 @pytest.mark.parametrize("user, caching", [((), True), (("--no-enable-prefix-caching",), False)])
 def test_mmlu_turns_prefix_caching_on_unless_the_user_says_no(user, caching):
-    mmlu = TASKS["mmlu"]
-    args = parse_engine_args(engine_argv("/m", [*mmlu.vllm_defaults, *user], on_cpu=False))
+    defaults = harness_vllm_defaults("mmlu", "Offline")
+    args = parse_engine_args(engine_argv("/m", [*defaults, *user], on_cpu=False))
     assert args.enable_prefix_caching is caching
+    assert parse_engine_args(engine_argv("/m", harness_vllm_defaults("cnn", "Offline"),
+                                         on_cpu=False)).enable_prefix_caching is False
+    mmlu = TASKS["mmlu"]
     assert mmlu.params.max_new_tokens == 32 and TASKS["cnn"].params.max_new_tokens == 128
     assert mmlu.with_max_new_tokens(8).params.max_new_tokens == 8
+
+
+@pytest.mark.parametrize("scenario, user, tokens", [
+    ("Offline", (), None),  # vLLM's batch default, chosen when the engine starts
+    ("Server", (), 4096),
+    ("Interactive", (), 1024),
+    ("Interactive", ("--max-num-batched-tokens", "2048"), 2048),
+    ("Server", ("--max-num-batched-tokens=8192",), 8192),
+])
+def test_latency_scenarios_default_to_small_prefill_chunks_unless_the_user_sets_them(
+        scenario, user, tokens):
+    argv = engine_argv("/m", [*harness_vllm_defaults("cnn", scenario), *user], on_cpu=False)
+    assert parse_engine_args(argv).max_num_batched_tokens == tokens
 
 
 @pytest.mark.parametrize("user, gpus, added", [
@@ -135,7 +152,8 @@ def test_real_vllm_server_run_streams_first_tokens(tmp_path):
     res = run_cli("run-accuracy", "--scenario", "Server", "--output-dir", str(tmp_path),
                   "--progress-interval", "0")
     assert res.returncode == 0, res.stderr[-3000:]
-    assert _engine_batch_settings(res.stderr) == _vllm_batch_defaults("OPENAI_API_SERVER")
+    serve_seqs, _ = _vllm_batch_defaults("OPENAI_API_SERVER")
+    assert _engine_batch_settings(res.stderr) == (serve_seqs, 4096)  # engine_defaults' chunk
     log = json.loads((tmp_path / "Server" / "accuracy" / "mlperf_log_accuracy.json").read_text())
     assert sorted(e["qsl_idx"] for e in log) == list(range(32))
     for e in log:
