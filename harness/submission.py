@@ -25,6 +25,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MIN_DURATION
                            ROUGE_TARGET_SETS, ROUND_SEEDS, SCENARIO_SPECS, SUBMISSION_ROUND,
                            TOKEN_LATENCY_LIMITS_MS)
 from harness.summary import read_detail_log
+from sut.vllm_backend import flag_value
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ("Offline", "Server", "Interactive")
@@ -248,10 +250,22 @@ def _require(path: Path, what: str) -> None:
         raise SubmissionError(f"{what} not found: {path}")
 
 
+# vLLM's --dtype values as submissions spell them; "auto" is the checkpoint's (bf16 for Llama-3.1)
+_DTYPE_NAMES = {"auto": "bf16", "bfloat16": "bf16", "float16": "fp16", "half": "fp16",
+                "float": "fp32", "float32": "fp32"}
+
+
+def weight_data_type(engine_args: list[str]) -> str:
+    """The weights' data type a run's engine flags give: the quantization if any, else dtype."""
+    quantization = flag_value(engine_args, ("--quantization", "-q"))
+    if quantization:
+        return quantization
+    dtype = flag_value(engine_args, ("--dtype",)) or "auto"
+    return _DTYPE_NAMES.get(dtype, dtype)
+
+
 def _measurements(cfg: dict, overrides: dict) -> dict:
-    args = cfg.get("engine_args", [])
-    dtype = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--quantization"),
-                 next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--dtype"), "bf16"))
+    dtype = weight_data_type(cfg.get("engine_args", []))
     m = {"input_data_types": "int32 token ids", "retraining": "No",
          "starting_weights_filename": Path(cfg.get("model_dir", "model")).name,
          "weight_data_types": dtype, "weight_transformations": "none" if dtype == "bf16"
@@ -350,12 +364,13 @@ def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | No
 
 
 def run_official_checker(inference_repo: Path, out: Path, org: str, version: str) -> int:
-    """The official submission checker from a mlcommons/inference checkout; its exit code."""
+    """The official submission checker from a mlcommons/inference checkout, run by this
+    interpreter (the environment the harness was installed into); its exit code."""
     tools = inference_repo / "tools" / "submission"
     if not (tools / "submission_checker").is_dir():
         raise SubmissionError(f"{inference_repo} is not a mlcommons/inference checkout "
                               f"(no tools/submission/submission_checker)")
-    cmd = ["python3", "-m", "submission_checker.main", "--input", str(out.resolve()),
+    cmd = [sys.executable, "-m", "submission_checker.main", "--input", str(out.resolve()),
            "--version", version, "--submitter", org]
     print("$ (cd " + str(tools) + " && " + " ".join(cmd) + ")", flush=True)
     return subprocess.run(cmd, cwd=tools).returncode

@@ -56,7 +56,7 @@ def parse_engine_args(argv: Sequence[str]):
     return AsyncEngineArgs.from_cli_args(namespace)
 
 
-def _flag_value(args: Sequence[str], names: tuple[str, ...]) -> str | None:
+def flag_value(args: Sequence[str], names: tuple[str, ...]) -> str | None:
     """The value of the last of `names` in a vLLM-style command line ("--x N" or "--x=N")."""
     value = None
     for i, arg in enumerate(args):
@@ -72,8 +72,8 @@ def fill_gpus_args(user_args: Sequence[str], visible_gpus: int) -> tuple[str, ..
     if any(a.partition("=")[0].startswith("--data-parallel") or a == "-dp" for a in user_args):
         return ()
     try:
-        per_replica = (int(_flag_value(user_args, ("--tensor-parallel-size", "-tp")) or 1)
-                       * int(_flag_value(user_args, ("--pipeline-parallel-size", "-pp")) or 1))
+        per_replica = (int(flag_value(user_args, ("--tensor-parallel-size", "-tp")) or 1)
+                       * int(flag_value(user_args, ("--pipeline-parallel-size", "-pp")) or 1))
     except ValueError:
         return ()  # vLLM's own parser reports the bad value
     replicas = visible_gpus // max(per_replica, 1)

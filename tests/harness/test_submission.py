@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from harness.submission import SYSTEM_FIELDS
+from harness.submission import SYSTEM_FIELDS, weight_data_type
 from tests.conftest import REPO, run_cli
 
 SYSTEM_YAML = """\
@@ -118,3 +118,16 @@ def test_missing_test06_is_named(runs, yaml_file, tmp_path):
     shutil.rmtree(partial / "Server" / "TEST06")
     res = _package(partial, tmp_path / "c", yaml_file)
     assert res.returncode == 7 and "Server TEST06 file verify_accuracy.txt" in res.stderr
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ([], "bf16"),
+    (["--quantization", "fp8"], "fp8"),
+    (["--quantization=fp8", "--kv-cache-dtype", "fp8"], "fp8"),
+    (["-q", "awq"], "awq"),
+    (["--dtype", "bfloat16"], "bf16"),
+    (["--dtype=float16"], "fp16"),
+    (["--dtype", "float16", "--quantization", "fp8"], "fp8"),
+])
+def test_weight_data_type_from_any_spelling_of_the_flags(flags, expected):
+    assert weight_data_type(flags) == expected
