@@ -19,6 +19,7 @@ import numpy as np
 from accuracy.log import read_accuracy_log
 from harness.errors import AccuracyError
 from harness.rules import STOP_TOKEN_IDS, TOKEN_DTYPE
+from harness.run_layout import ACCURACY_LOG, RunLayout
 
 # compliance/TEST06/audit.config of mlcommons/inference (the round's audit settings).
 TEST06_AUDIT_CONFIG = """\
@@ -84,8 +85,8 @@ def verify_test06(accuracy_log: Path, streaming: bool) -> Test06Result:
                         tuple(problems))
 
 
-def write_test06(test_dir: Path, log_dir: Path, result: Test06Result) -> None:
+def write_test06(layout: RunLayout, result: Test06Result) -> None:
     """verify_accuracy.txt and accuracy/mlperf_log_accuracy.json, as the official layout has."""
-    (test_dir / "verify_accuracy.txt").write_text(result.verify_accuracy_txt())
-    (test_dir / "accuracy").mkdir(exist_ok=True)
-    shutil.copy2(log_dir / "mlperf_log_accuracy.json", test_dir / "accuracy")
+    layout.test06_verify_file.write_text(result.verify_accuracy_txt())
+    layout.test06_accuracy_log.parent.mkdir(exist_ok=True)
+    shutil.copy2(layout.test06_run_dir / ACCURACY_LOG, layout.test06_accuracy_log)

@@ -48,16 +48,17 @@ def verify_test06_run(cfg: RunConfig, outcome: RunOutcome) -> int:
     """Verify a TEST06 run, write verify_accuracy.txt; exit code 6 when it fails."""
     from harness.compliance import verify_test06, write_test06
     from harness.rules import SCENARIO_SPECS
+    from harness.run_layout import ACCURACY_LOG, RunLayout
 
-    result = verify_test06(outcome.log_dir / "mlperf_log_accuracy.json",
-                           SCENARIO_SPECS[cfg.scenario].streaming)
-    test_dir = outcome.log_dir.parent
-    write_test06(test_dir, outcome.log_dir, result)
+    spec = SCENARIO_SPECS[cfg.scenario]
+    result = verify_test06(outcome.log_dir / ACCURACY_LOG, spec.streaming)
+    layout = RunLayout(cfg.output_root, spec.name)
+    write_test06(layout, result)
     print(result.verify_accuracy_txt(), end="")
     for problem in result.problems[:10]:
         print(f"  {problem}")
     print(f"{result.samples_checked} sampled outputs checked; written: "
-          f"{test_dir / 'verify_accuracy.txt'}")
+          f"{layout.test06_verify_file}")
     if not result.passed:
         raise AccuracyError("TEST06 verification failed (see above)")
     return 0

@@ -1,4 +1,6 @@
-"""Where a run's files go: laid out like the MLPerf submission tree.
+"""Where a run's files go: laid out like the MLPerf submission tree (whose scenario folders,
+results/<system>/<benchmark>/<Scenario>/, use the same names; submission packaging maps one
+onto the other with this class).
 
     <root>/<Scenario>/performance/run_1/   LoadGen logs of the performance run
     <root>/<Scenario>/accuracy/            LoadGen logs + accuracy.txt of the accuracy run
@@ -15,6 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+TEST06 = "TEST06"
+ACCURACY_LOG = "mlperf_log_accuracy.json"
+
 
 @dataclass(frozen=True)
 class RunLayout:
@@ -30,6 +35,19 @@ class RunLayout:
         if mode == "performance":
             return self.scenario_dir / "performance" / "run_1"
         return self.scenario_dir / mode
+
+    @property
+    def test06_run_dir(self) -> Path:
+        """LoadGen's logs of the TEST06 run (the harness's own; not in a submission)."""
+        return self.mode_dir(TEST06) / "run"
+
+    @property
+    def test06_verify_file(self) -> Path:
+        return self.mode_dir(TEST06) / "verify_accuracy.txt"
+
+    @property
+    def test06_accuracy_log(self) -> Path:
+        return self.mode_dir(TEST06) / "accuracy" / ACCURACY_LOG
 
     def prepare(self, mode: str) -> Path:
         """Create the folder for this run; move a previous run there into history/ first."""

@@ -199,7 +199,7 @@ def run_benchmark(cfg: RunConfig, compliance_test: str | None = None) -> RunOutc
     log_dir = layout.prepare(compliance_test or cfg.mode)
     audit = None
     if compliance_test:
-        log_dir = log_dir / "run"
+        log_dir = layout.test06_run_dir
         log_dir.mkdir()
         audit = log_dir / "audit.config"
         audit.write_text(TEST06_AUDIT_CONFIG)

@@ -33,6 +33,7 @@ from harness.errors import SubmissionError
 from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MIN_DURATION_MS,
                            ROUGE_TARGET_SETS, ROUND_SEEDS, SCENARIO_SPECS, SUBMISSION_ROUND,
                            TOKEN_LATENCY_LIMITS_MS)
+from harness.run_layout import RunLayout
 from harness.summary import read_detail_log
 from sut.vllm_backend import flag_value
 
@@ -234,8 +235,8 @@ def check_accuracy(scenario: str, acc_dir: Path) -> list[Finding]:
     return found
 
 
-def check_test06(scenario: str, test_dir: Path) -> list[Finding]:
-    text = (test_dir / "verify_accuracy.txt").read_text()
+def check_test06(scenario: str, verify_file: Path) -> list[Finding]:
+    text = verify_file.read_text()
     first = "True" if SCENARIO_SPECS[scenario].streaming else "Skipped"
     need = (f"First token check pass: {first}", "EOS check pass: True",
             "Sample length check pass: True")
@@ -325,33 +326,34 @@ def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | No
         shutil.rmtree(root)
     findings: list[Finding] = []
     for scenario in present:
-        src = runs / scenario
-        dst = root / "results" / system / BENCHMARK_NAME / scenario
-        for sub, files in (("performance/run_1", PERF_FILES), ("accuracy", ACC_FILES)):
-            for f in files:
-                _require(src / sub / f, f"{scenario} {sub.split('/')[0]} run file {f}")
-        for f in ("verify_accuracy.txt", "accuracy/mlperf_log_accuracy.json"):
-            _require(src / "TEST06" / f, f"{scenario} TEST06 file {f} (make run-compliance)")
-        _require(src / "user.conf", f"{scenario} user.conf")
-        perf, acc, t06 = dst / "performance" / "run_1", dst / "accuracy", dst / "TEST06"
-        for d in (perf, acc, t06 / "accuracy"):
+        src = RunLayout(runs, scenario)
+        dst = RunLayout(root / "results" / system / BENCHMARK_NAME, scenario)
+        src_perf, src_acc = src.mode_dir("performance"), src.mode_dir("accuracy")
+        needed = [(src_perf / f, "make run-" + scenario.lower()) for f in PERF_FILES]
+        needed += [(src_acc / f, "make run-accuracy") for f in ACC_FILES]
+        needed += [(f, "make run-compliance")
+                   for f in (src.test06_verify_file, src.test06_accuracy_log)]
+        needed += [(src.scenario_dir / "user.conf", "written by every run")]
+        for f, made_by in needed:
+            _require(f, f"{scenario} file {f.relative_to(src.scenario_dir)} ({made_by})")
+        perf, acc = dst.mode_dir("performance"), dst.mode_dir("accuracy")
+        for d in (perf, acc, dst.test06_accuracy_log.parent):
             d.mkdir(parents=True)
         for f in PERF_FILES:
-            shutil.copy2(src / "performance" / "run_1" / f, perf / f)
-        for f in PERF_FILES:
-            shutil.copy2(src / "accuracy" / f, acc / f)
-        truncate_accuracy(src / "accuracy", acc)
-        shutil.copy2(src / "TEST06" / "verify_accuracy.txt", t06)
-        shutil.copy2(src / "TEST06" / "accuracy" / "mlperf_log_accuracy.json", t06 / "accuracy")
-        shutil.copy2(src / "user.conf", dst / "user.conf")
-        cfg_file = src / "performance" / "run_1" / "harness_config.json"
+            shutil.copy2(src_perf / f, perf / f)
+            shutil.copy2(src_acc / f, acc / f)
+        truncate_accuracy(src_acc, acc)
+        shutil.copy2(src.test06_verify_file, dst.test06_verify_file)
+        shutil.copy2(src.test06_accuracy_log, dst.test06_accuracy_log)
+        shutil.copy2(src.scenario_dir / "user.conf", dst.scenario_dir / "user.conf")
+        cfg_file = src_perf / "harness_config.json"
         cfg = json.loads(cfg_file.read_text()) if cfg_file.is_file() else {}
-        (dst / "measurements.json").write_text(
+        (dst.scenario_dir / "measurements.json").write_text(
             json.dumps(_measurements(cfg, measurement_overrides), indent=2) + "\n")
-        (dst / "README.md").write_text(_readme(scenario, cfg))
-        findings += check_performance(scenario, src / "performance" / "run_1")
-        findings += check_accuracy(scenario, src / "accuracy")
-        findings += check_test06(scenario, src / "TEST06")
+        (dst.scenario_dir / "README.md").write_text(_readme(scenario, cfg))
+        findings += check_performance(scenario, src_perf)
+        findings += check_accuracy(scenario, src_acc)
+        findings += check_test06(scenario, src.test06_verify_file)
     (root / "systems").mkdir(parents=True)
     (root / "systems" / f"{system}.json").write_text(json.dumps(desc, indent=2) + "\n")
     (root / "documentation").mkdir()

@@ -117,7 +117,7 @@ def test_missing_test06_is_named(runs, yaml_file, tmp_path):
     shutil.copytree(runs, partial)
     shutil.rmtree(partial / "Server" / "TEST06")
     res = _package(partial, tmp_path / "c", yaml_file)
-    assert res.returncode == 7 and "Server TEST06 file verify_accuracy.txt" in res.stderr
+    assert res.returncode == 7 and "Server file TEST06/verify_accuracy.txt (make run-compliance)" in res.stderr
 
 
 @pytest.mark.parametrize("flags, expected", [
