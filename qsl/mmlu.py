@@ -17,7 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.errors import DatasetError
+from qsl import hf_source
+from qsl.hf_source import HubDataset
 
+MMLU = HubDataset("cais/mmlu", "all", "MMLU source")
 LETTERS = "ABCD"
 STYLES = ("meta-5shot", "plain-5shot", "plain-0shot")
 SPLIT_SIZES = {"test": 14042, "validation": 1531, "dev": 285}
@@ -64,33 +67,7 @@ def category(subject: str) -> str:
 
 def load_mmlu_split(source: str | Path, split: str):
     """One split of cais/mmlu ("all" config) as a datasets.Dataset."""
-    import datasets
-
-    if str(source) == "hub":
-        try:
-            return datasets.load_dataset("cais/mmlu", "all", split=split)
-        except Exception as e:
-            raise DatasetError(f"cannot load cais/mmlu from the hub ({e}); pass a local copy "
-                               f"with --source") from e
-    root = Path(source)
-    if not root.is_dir():
-        raise DatasetError(f"MMLU source not found: {root}; pass a folder holding cais/mmlu "
-                           f"(all/<split>-*.parquet, or save_to_disk output), or 'hub'")
-    if (root / "dataset_dict.json").is_file():
-        loaded = datasets.load_from_disk(str(root))
-        if split not in loaded:
-            raise DatasetError(f"{root} has no '{split}' split (it has {', '.join(loaded)})")
-        return loaded[split]
-    for folder in (root / "all", root):
-        files = sorted(folder.glob(f"{split}-*.parquet"))
-        if files:
-            ds = datasets.load_dataset("parquet", data_files=[str(f) for f in files],
-                                       split="train")
-            missing = {"question", "subject", "choices", "answer"} - set(ds.column_names)
-            if missing:
-                raise DatasetError(f"{folder}: {split} lacks column(s) {', '.join(sorted(missing))}")
-            return ds
-    raise DatasetError(f"{root}: no '{split}' split found (looked for all/{split}-*.parquet)")
+    return hf_source.load_split(MMLU, source, split, ("question", "subject", "choices", "answer"))
 
 
 def _question_block(row: dict) -> str:

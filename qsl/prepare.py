@@ -21,49 +21,18 @@ import numpy as np
 
 from harness.errors import DatasetError
 from harness.rules import PROMPT_TEMPLATE
+from qsl import hf_source
+from qsl.hf_source import HubDataset
 
-HUB_NAME, HUB_CONFIG = "cnn_dailymail", "3.0.0"
+CNN_DAILYMAIL = HubDataset("cnn_dailymail", "3.0.0", "dataset source")
 EDGE_SHUFFLE_SEED = 42
 # The MLCommons file stores the template keyed by instruction style.
 INSTRUCTION = {"llama": PROMPT_TEMPLATE}
 
 
-def load_split(source: str | Path, split: str):
-    """One split of cnn_dailymail 3.0.0 as a datasets.Dataset."""
-    import datasets
-
-    if str(source) == "hub":
-        try:
-            return datasets.load_dataset(HUB_NAME, HUB_CONFIG, split=split)
-        except Exception as e:  # offline, hub errors: all mean "not available"
-            raise DatasetError(f"cannot load {HUB_NAME} {HUB_CONFIG} from the hub ({e}); pass "
-                               f"a local copy with --source") from e
-    root = Path(source)
-    if not root.is_dir():
-        raise DatasetError(f"dataset source not found: {root}; pass a folder holding "
-                           f"cnn_dailymail 3.0.0 (save_to_disk output or the hub's parquet "
-                           f"files), or 'hub'")
-    if (root / "dataset_dict.json").is_file() or (root / "state.json").is_file():
-        loaded = datasets.load_from_disk(str(root))
-        if isinstance(loaded, datasets.DatasetDict):
-            if split not in loaded:
-                raise DatasetError(f"{root} has no '{split}' split (it has {', '.join(loaded)})")
-            loaded = loaded[split]
-        return loaded
-    for folder in (root / HUB_CONFIG, root):
-        files = sorted(folder.glob(f"{split}-*.parquet"))
-        if files:
-            return datasets.load_dataset("parquet", data_files=[str(f) for f in files],
-                                         split="train")
-    raise DatasetError(f"{root}: no '{split}' split found (looked for save_to_disk output and "
-                       f"for {HUB_CONFIG}/{split}-*.parquet)")
-
-
-def _check_columns(ds, source: str | Path, columns: Iterable[str]) -> None:
-    missing = [c for c in columns if c not in ds.column_names]
-    if missing:
-        raise DatasetError(f"{source}: the split lacks column(s) {', '.join(missing)} "
-                           f"(has {', '.join(ds.column_names)}); is it cnn_dailymail 3.0.0?")
+def load_split(source: str | Path, split: str, columns: Iterable[str]):
+    """One split of cnn_dailymail 3.0.0 as a datasets.Dataset holding `columns`."""
+    return hf_source.load_split(CNN_DAILYMAIL, source, split, columns)
 
 
 def select_edge(ds, count: int):
@@ -95,7 +64,6 @@ def calibration_records(tokenizer, train, ids_file: Path) -> list[dict]:
         raise DatasetError(f"calibration id list not found: {ids_file} (MLCommons publishes "
                            f"calibration/CNNDailyMail/calibration-list.txt)")
     ids = [line.strip() for line in ids_file.read_text().splitlines() if line.strip()]
-    _check_columns(train, "the train split", ("id", "article", "highlights"))
     position = {id_: i for i, id_ in enumerate(train["id"])}
     unknown = [i for i in ids if i not in position]
     if unknown:
@@ -137,12 +105,12 @@ def write_dataset(path: Path, records: list[dict], indent: int | None = 4) -> Bu
 
 
 def build_eval(source: str | Path, tokenizer, out: Path, samples: int | None) -> BuildSummary:
-    ds = load_split(source, "validation")
-    _check_columns(ds, source, ("article", "highlights"))
+    ds = load_split(source, "validation", ("article", "highlights"))
     if samples is not None:
         ds = select_edge(ds, samples)
     return write_dataset(out, build_records(tokenizer, ds["article"], ds["highlights"]))
 
 
 def build_calibration(source: str | Path, tokenizer, ids_file: Path, out: Path) -> BuildSummary:
-    return write_dataset(out, calibration_records(tokenizer, load_split(source, "train"), ids_file))
+    train = load_split(source, "train", ("id", "article", "highlights"))
+    return write_dataset(out, calibration_records(tokenizer, train, ids_file))
