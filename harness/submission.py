@@ -256,21 +256,22 @@ _DTYPE_NAMES = {"auto": "bf16", "bfloat16": "bf16", "float16": "fp16", "half": "
                 "float": "fp32", "float32": "fp32"}
 
 
-def weight_data_type(engine_args: list[str]) -> str:
-    """The weights' data type a run's engine flags give: the quantization if any, else dtype."""
+def weights_as_run(engine_args: list[str]) -> tuple[str, str]:
+    """(weight data type, transformation) a run's engine flags give: vLLM's quantization if
+    any, else the dtype the checkpoint's bf16 weights were cast to (or none)."""
     quantization = flag_value(engine_args, ("--quantization", "-q"))
     if quantization:
-        return quantization
+        return quantization, f"{quantization} quantization by vLLM"
     dtype = flag_value(engine_args, ("--dtype",)) or "auto"
-    return _DTYPE_NAMES.get(dtype, dtype)
+    dtype = _DTYPE_NAMES.get(dtype, dtype)
+    return dtype, "none" if dtype == "bf16" else f"cast to {dtype} by vLLM"
 
 
 def _measurements(cfg: dict, overrides: dict) -> dict:
-    dtype = weight_data_type(cfg.get("engine_args", []))
+    dtype, transformation = weights_as_run(cfg.get("engine_args", []))
     m = {"input_data_types": "int32 token ids", "retraining": "No",
          "starting_weights_filename": Path(cfg.get("model_dir", "model")).name,
-         "weight_data_types": dtype, "weight_transformations": "none" if dtype == "bf16"
-         else f"{dtype} quantization by vLLM"}
+         "weight_data_types": dtype, "weight_transformations": transformation}
     m.update({k: str(v) for k, v in overrides.items() if k in MEASUREMENT_FIELDS})
     return m
 

@@ -18,17 +18,17 @@ from sut.backend import Backend, GenerationParams, TokenChunk
 
 @dataclass
 class ReplicaCounts:
-    """What one replica served since counting last started (see ReplicaSet.take_report)."""
+    """What one replica served since counting started (see ReplicaSet.take_replica_report)."""
 
     samples: int = 0
     prompt_tokens: int = 0
     output_tokens: int = 0
     errors: int = 0
-    first_ns: int = 0
+    started_ns: int = field(default_factory=time.monotonic_ns)
     last_ns: int = 0
 
     def line(self, name: str) -> str:
-        seconds = (self.last_ns - self.first_ns) / 1e9
+        seconds = (self.last_ns - self.started_ns) / 1e9
         rate = self.output_tokens / seconds if seconds > 0 else 0.0
         return (f"  {name:<40} {self.samples:>8,} samples  {self.output_tokens:>10,} "
                 f"tokens  {rate:>10,.1f} tok/s  {self.errors:>4} errors")
@@ -97,20 +97,18 @@ class ReplicaSet:
                        ) -> AsyncIterator[TokenChunk]:
         work = sample.prompt_length + self._params.max_new_tokens
         i = await self._pick(work)
-        s = self.stats[i]
-        c = s.counts
-        c.first_ns = c.first_ns or time.monotonic_ns()
+        s = self.stats[i]  # s.counts is read at each update: a report may start new ones
         try:
             async for chunk in self._replicas[i].generate(request_id, sample, stream):
-                c.output_tokens += len(chunk.token_ids)
+                s.counts.output_tokens += len(chunk.token_ids)
                 yield chunk
-            c.samples += 1
-            c.prompt_tokens += sample.prompt_length
+            s.counts.samples += 1
+            s.counts.prompt_tokens += sample.prompt_length
         except Exception:
-            c.errors += 1
+            s.counts.errors += 1
             raise
         finally:
-            c.last_ns = time.monotonic_ns()
+            s.counts.last_ns = time.monotonic_ns()
             s.in_flight -= 1
             s.outstanding_work -= work
             async with self._freed:
@@ -120,8 +118,9 @@ class ReplicaSet:
         await asyncio.gather(*(r.shutdown() for r in self._replicas), return_exceptions=True)
 
     def take_replica_report(self) -> str:
-        """Per replica: samples, tokens, tok/s and errors since the last call (or the start);
-        counting then starts afresh (requests in flight count where they finish)."""
+        """Per replica: samples, tokens, tok/s (over the time since counting started) and
+        errors since the last call (or the start); counting then starts afresh. A request in
+        flight across a report counts as a sample in the period where it finishes."""
         lines = [s.counts.line(s.name) for s in self.stats]
         for s in self.stats:
             s.counts = ReplicaCounts()

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from harness.submission import SYSTEM_FIELDS, weight_data_type
+from harness.submission import SYSTEM_FIELDS, weights_as_run
 from tests.conftest import REPO, run_cli
 
 SYSTEM_YAML = """\
@@ -121,13 +121,13 @@ def test_missing_test06_is_named(runs, yaml_file, tmp_path):
 
 
 @pytest.mark.parametrize("flags, expected", [
-    ([], "bf16"),
-    (["--quantization", "fp8"], "fp8"),
-    (["--quantization=fp8", "--kv-cache-dtype", "fp8"], "fp8"),
-    (["-q", "awq"], "awq"),
-    (["--dtype", "bfloat16"], "bf16"),
-    (["--dtype=float16"], "fp16"),
-    (["--dtype", "float16", "--quantization", "fp8"], "fp8"),
+    ([], ("bf16", "none")),
+    (["--quantization", "fp8"], ("fp8", "fp8 quantization by vLLM")),
+    (["--quantization=fp8", "--kv-cache-dtype", "fp8"], ("fp8", "fp8 quantization by vLLM")),
+    (["-q", "awq"], ("awq", "awq quantization by vLLM")),
+    (["--dtype", "bfloat16"], ("bf16", "none")),
+    (["--dtype=float16"], ("fp16", "cast to fp16 by vLLM")),
+    (["--dtype", "float16", "--quantization", "fp8"], ("fp8", "fp8 quantization by vLLM")),
 ])
-def test_weight_data_type_from_any_spelling_of_the_flags(flags, expected):
-    assert weight_data_type(flags) == expected
+def test_weights_from_any_spelling_of_the_flags(flags, expected):
+    assert weights_as_run(flags) == expected
