@@ -18,7 +18,7 @@ from sut.backend import Backend, GenerationParams, TokenChunk
 
 @dataclass
 class ReplicaCounts:
-    """What one replica served since counting started (see ReplicaSet.take_replica_report)."""
+    """What one replica served since counting started (see ReplicaTally)."""
 
     samples: int = 0
     prompt_tokens: int = 0
@@ -34,14 +34,26 @@ class ReplicaCounts:
                 f"tokens  {rate:>10,.1f} tok/s  {self.errors:>4} errors")
 
 
-@dataclass
-class ReplicaStats:
-    """One replica's dispatch state (requests and work in flight) and its counts."""
+class ReplicaTally:
+    """Counts per replica since the last report; `take_report` renders them and starts
+    afresh. Writers index `counts` at each update (a report replaces the list)."""
 
-    name: str
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        self.counts = [ReplicaCounts() for _ in self.names]
+
+    def take_report(self) -> str:
+        lines = [c.line(name) for name, c in zip(self.names, self.counts)]
+        self.counts = [ReplicaCounts() for _ in self.names]
+        return "per replica:\n" + "\n".join(lines)
+
+
+@dataclass
+class ReplicaLoad:
+    """One replica's dispatch state: requests and work in flight."""
+
     in_flight: int = 0
     outstanding_work: int = 0
-    counts: ReplicaCounts = field(default_factory=ReplicaCounts)
 
 
 class ReplicaSet:
@@ -56,7 +68,8 @@ class ReplicaSet:
         self._replicas = list(replicas)
         self._params = params
         self._window = window
-        self.stats = [ReplicaStats(r.name) for r in self._replicas]
+        self.load = [ReplicaLoad() for _ in self._replicas]
+        self.tally = ReplicaTally([r.name for r in self._replicas])
         self._freed: asyncio.Condition | None = None
 
     async def start(self) -> None:
@@ -84,12 +97,12 @@ class ReplicaSet:
     async def _pick(self, work: int) -> int:
         async with self._freed:
             while True:
-                open_ = [i for i, s in enumerate(self.stats)
+                open_ = [i for i, s in enumerate(self.load)
                          if self._window is None or s.in_flight < self._window]
                 if open_:
-                    i = min(open_, key=lambda k: self.stats[k].outstanding_work)
-                    self.stats[i].in_flight += 1
-                    self.stats[i].outstanding_work += work
+                    i = min(open_, key=lambda k: self.load[k].outstanding_work)
+                    self.load[i].in_flight += 1
+                    self.load[i].outstanding_work += work
                     return i
                 await self._freed.wait()
 
@@ -97,20 +110,20 @@ class ReplicaSet:
                        ) -> AsyncIterator[TokenChunk]:
         work = sample.prompt_length + self._params.max_new_tokens
         i = await self._pick(work)
-        s = self.stats[i]  # s.counts is read at each update: a report may start new ones
+        tally = self.tally
         try:
             async for chunk in self._replicas[i].generate(request_id, sample, stream):
-                s.counts.output_tokens += len(chunk.token_ids)
+                tally.counts[i].output_tokens += len(chunk.token_ids)
                 yield chunk
-            s.counts.samples += 1
-            s.counts.prompt_tokens += sample.prompt_length
+            tally.counts[i].samples += 1
+            tally.counts[i].prompt_tokens += sample.prompt_length
         except Exception:
-            s.counts.errors += 1
+            tally.counts[i].errors += 1
             raise
         finally:
-            s.counts.last_ns = time.monotonic_ns()
-            s.in_flight -= 1
-            s.outstanding_work -= work
+            tally.counts[i].last_ns = time.monotonic_ns()
+            self.load[i].in_flight -= 1
+            self.load[i].outstanding_work -= work
             async with self._freed:
                 self._freed.notify()
 
@@ -118,10 +131,7 @@ class ReplicaSet:
         await asyncio.gather(*(r.shutdown() for r in self._replicas), return_exceptions=True)
 
     def take_replica_report(self) -> str:
-        """Per replica: samples, tokens, tok/s (over the time since counting started) and
-        errors since the last call (or the start); counting then starts afresh. A request in
-        flight across a report counts as a sample in the period where it finishes."""
-        lines = [s.counts.line(s.name) for s in self.stats]
-        for s in self.stats:
-            s.counts = ReplicaCounts()
-        return "per replica:\n" + "\n".join(lines)
+        """Per replica: samples, tokens, tok/s (since counting started) and errors since the
+        last call (or the start); a request in flight across a report counts as a sample in
+        the period where it finishes."""
+        return self.tally.take_report()

@@ -12,11 +12,13 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+import time
 from typing import AsyncIterator, NoReturn, Sequence
 
 from harness.errors import ConfigError, SetupError
 from qsl.records import Sample
 from sut.backend import GenerationParams, TokenChunk
+from sut.replicas import ReplicaTally
 
 # Token ids in, token ids out: no detokenizer in the hot path. No prefix caching: MLPerf
 # runs issue samples more than once (several passes, probes), and reusing a previous
@@ -117,6 +119,33 @@ def sampling_params(params: GenerationParams, **extra):
                           stop_token_ids=list(params.stop_token_ids), detokenize=False, **extra)
 
 
+def engine_counter(tally: ReplicaTally):
+    """A vLLM per-engine stat logger class that counts each engine's finished requests and
+    generated tokens into `tally` (index = the engine's data-parallel rank)."""
+    from vllm.v1.metrics.loggers import StatLoggerBase
+
+    class EngineCounter(StatLoggerBase):
+        def __init__(self, vllm_config, engine_index: int = 0) -> None:
+            self._index = engine_index
+
+        def record(self, scheduler_stats, iteration_stats, mm_cache_stats=None,
+                   engine_idx: int = 0) -> None:
+            if iteration_stats is None:
+                return
+            counts = tally.counts[self._index]
+            counts.output_tokens += iteration_stats.num_generation_tokens
+            for request in iteration_stats.finished_requests:
+                counts.samples += 1
+                counts.prompt_tokens += request.num_prompt_tokens
+                counts.errors += str(request.finish_reason) in ("abort", "error")
+            counts.last_ns = time.monotonic_ns()
+
+        def log_engine_initialized(self) -> None:
+            pass
+
+    return EngineCounter
+
+
 class VllmBackend:
     """Serves samples with vLLM's AsyncLLM engine, in this process (data parallel over every
     visible GPU unless the flags say otherwise: `fill_gpus_args`).
@@ -137,6 +166,7 @@ class VllmBackend:
         self._engine = None
         self._final_params = None
         self._stream_params = None
+        self._tally: ReplicaTally | None = None  # per engine, with data parallelism
 
     async def start(self) -> None:
         from vllm.sampling_params import RequestOutputKind
@@ -145,8 +175,13 @@ class VllmBackend:
 
         args = platform_engine_args(self._model, self._user_args)
         usage = UsageContext.OPENAI_API_SERVER if self._serving else UsageContext.LLM_CLASS
+        loggers = None
+        if args.data_parallel_size > 1:
+            self._tally = ReplicaTally([f"dp rank {i}" for i in range(args.data_parallel_size)])
+            loggers = [engine_counter(self._tally)]
         try:
-            self._engine = AsyncLLM.from_engine_args(args, usage_context=usage)
+            self._engine = AsyncLLM.from_engine_args(args, usage_context=usage,
+                                                     stat_loggers=loggers)
         except Exception as e:  # vLLM raises many types here; all mean "engine did not start"
             raise SetupError(
                 f"the vLLM engine did not start for model {self._model}: {type(e).__name__}: {e}. "
@@ -169,8 +204,9 @@ class VllmBackend:
     def max_model_len(self) -> int | None:
         return None if self._engine is None else int(self._engine.model_config.max_model_len)
 
-    def take_replica_report(self) -> None:
-        return None  # one engine
+    def take_replica_report(self) -> str | None:
+        """Per data-parallel engine (from vLLM's own statistics); None for one engine."""
+        return None if self._tally is None else self._tally.take_report()
 
     def settings(self) -> str:
         if self._engine is None:

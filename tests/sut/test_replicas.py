@@ -32,28 +32,30 @@ def _run(replicas, samples, window):
         return outs, asyncio.get_running_loop().time() - t0
 
     outs, seconds = asyncio.run(go())
-    return rs.stats, outs, seconds
+    return rs, outs, seconds
 
 
 def test_burst_is_balanced_by_prompt_tokens_not_sample_count():
     fast = [LatencyBackend(PARAMS, LatencyShape(ttft_s=0.01, output_tokens=4)) for _ in range(2)]
     samples = _samples(200)
-    stats, outs, _ = _run(fast, samples, window=None)
+    rs, outs, _ = _run(fast, samples, window=None)
     assert all(len(o) == 4 for o in outs)
     longest = max(s.prompt_length for s in samples)
-    assert abs(stats[0].counts.prompt_tokens - stats[1].counts.prompt_tokens) <= longest
-    assert stats[0].counts.samples + stats[1].counts.samples == 200
+    counts = rs.tally.counts
+    assert abs(counts[0].prompt_tokens - counts[1].prompt_tokens) <= longest
+    assert counts[0].samples + counts[1].samples == 200
 
 
 def test_faster_replica_takes_more_with_a_window():
     fast = LatencyBackend(PARAMS, LatencyShape(itl_s=0.001, output_tokens=8, slots=4))
     slow = LatencyBackend(PARAMS, LatencyShape(itl_s=0.004, output_tokens=8, slots=4))
-    stats, outs, seconds = _run([fast, slow], _samples(96), window=4)
+    rs, outs, seconds = _run([fast, slow], _samples(96), window=4)
     assert all(len(o) == 8 for o in outs)
-    assert stats[0].counts.samples > 2 * stats[1].counts.samples > 0  # about 4:1 by speed
+    counts = rs.tally.counts
+    assert counts[0].samples > 2 * counts[1].samples > 0  # about 4:1 by speed
     even_split_s = 48 / 4 * 7 * 0.004  # what the slow replica alone would need for half
     assert seconds < 0.8 * even_split_s
-    assert all(s.in_flight == 0 and s.outstanding_work == 0 for s in stats)
+    assert all(s.in_flight == 0 and s.outstanding_work == 0 for s in rs.load)
 
 
 def test_replica_report_counts_only_requests_since_the_last_one():

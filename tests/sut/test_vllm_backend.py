@@ -11,7 +11,8 @@ import pytest
 from harness.errors import ConfigError
 from harness.engine_defaults import harness_vllm_defaults
 from harness.tasks import TASKS
-from sut.vllm_backend import engine_argv, fill_gpus_args, parse_engine_args
+from sut.replicas import ReplicaTally
+from sut.vllm_backend import engine_argv, engine_counter, fill_gpus_args, parse_engine_args
 from tests.conftest import REPO, run_cli
 
 
@@ -60,6 +61,33 @@ def test_latency_scenarios_default_to_small_prefill_chunks_unless_the_user_sets_
 ])
 def test_every_visible_gpu_is_used_unless_the_user_chose(user, gpus, added):
     assert fill_gpus_args(user, gpus) == added
+
+
+def test_engine_counter_tallies_each_data_parallel_engine_through_vllms_adapter():
+    from types import SimpleNamespace
+
+    from vllm.v1.engine import FinishReason
+    from vllm.v1.metrics.loggers import PerEngineStatLoggerAdapter
+
+    tally = ReplicaTally(["dp rank 0", "dp rank 1"])
+    adapter = PerEngineStatLoggerAdapter(vllm_config=None, engine_indexes=[0, 1],
+                                         per_engine_stat_logger_factory=engine_counter(tally))
+
+    def step(tokens, *finished):
+        return SimpleNamespace(num_generation_tokens=tokens, finished_requests=[
+            SimpleNamespace(num_prompt_tokens=n, finish_reason=r) for n, r in finished])
+
+    adapter.record(None, step(7, (100, FinishReason.LENGTH), (50, FinishReason.ABORT)),
+                   engine_idx=1)
+    adapter.record(None, step(3), engine_idx=0)
+    adapter.record(None, None, engine_idx=0)  # a scheduler-only update
+    c0, c1 = tally.counts
+    assert (c0.samples, c0.output_tokens, c0.errors) == (0, 3, 0)
+    assert (c1.samples, c1.prompt_tokens, c1.output_tokens, c1.errors) == (2, 150, 7, 1)
+    report = tally.take_report().splitlines()
+    assert report[0] == "per replica:" and report[2].split()[:6] == [
+        "dp", "rank", "1", "2", "samples", "7"]
+    assert tally.counts[1].samples == 0  # counting starts afresh
 
 
 def test_bad_engine_flag_is_a_config_error():
