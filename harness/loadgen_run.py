@@ -7,6 +7,7 @@ harness never recomputes them (harness.summary parses LoadGen's own logs).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -91,6 +92,7 @@ def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
         finally:
             done.set()
 
+    stop = _StopRequests()
     try:
         threading.Thread(target=start_test, name="loadgen", daemon=True).start()
         # An Event, not Thread.join: a join interrupted by Ctrl-C may later return early.
@@ -99,15 +101,39 @@ def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
             try:
                 done.wait(0.25)
             except KeyboardInterrupt:
-                if interrupted:  # a second Ctrl-C: give up on LoadGen's end of test
+                if interrupted:  # asked twice: give up on LoadGen's end of test
                     print("\n[harness] abandoned; LoadGen's logs may be incomplete",
                           file=sys.stderr, flush=True)
                     os._exit(130)
                 interrupted = True
-                on_interrupt("interrupted by the user (Ctrl-C)")
+                on_interrupt(stop.reason())
                 print("\n[harness] stopping: every query is now answered at once; LoadGen "
                       "ends when its schedule does (Server, SingleStream: up to min_duration) "
                       "and writes its logs. Ctrl-C again to abandon them.",
                       file=sys.stderr, flush=True)
     finally:
+        stop.restore()
         lg.DestroySUT(sut_handle)
+
+
+class _StopRequests:
+    """While a test runs, SIGTERM (a batch scheduler's time limit, `kill`) stops it the way
+    Ctrl-C does: outstanding queries end, LoadGen writes its logs, the run is FAILED."""
+
+    def __init__(self) -> None:
+        self._terminated = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, signum, frame) -> None:
+        self._terminated = True
+        raise KeyboardInterrupt
+
+    def reason(self) -> str:
+        return ("stopped by SIGTERM" if self._terminated
+                else "interrupted by the user (Ctrl-C)")
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
