@@ -80,11 +80,16 @@ class Measurement:
     log: str
 
 
-def _run_logged(cmd: list[str], log: Path) -> int:
+def _start_logged(cmd: list[str], log: Path, **popen) -> subprocess.Popen:
+    """Start `cmd` with its output in `log`, after a line giving the command."""
     with open(log, "w") as out:
         out.write("$ " + shlex.join(cmd) + "\n")
         out.flush()
-        return subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT).returncode
+        return subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, **popen)
+
+
+def _run_logged(cmd: list[str], log: Path) -> int:
+    return _start_logged(cmd, log).wait()
 
 
 def _tail(log: Path, lines: int = 3) -> str:
@@ -185,11 +190,7 @@ class Bench:
         log = self.out / case.name / "server.log"
         cmd = serve_command(str(self.model), self._engine_flags(case), "127.0.0.1", port)
         url = f"http://127.0.0.1:{port}"
-        with open(log, "w") as out:
-            out.write("$ " + shlex.join(cmd) + "\n")
-            out.flush()
-            server = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        server = _start_logged(cmd, log, start_new_session=True)
         try:
             problem = _wait_healthy(url, server, SERVER_START_TIMEOUT_S)
             if problem:

@@ -9,6 +9,7 @@ import json
 from accuracy import mmlu, rouge
 from harness.config import RunConfig
 from harness.errors import AccuracyError
+from harness.run_layout import ACCURACY_LOG
 from harness.runner import RunOutcome
 
 
@@ -21,7 +22,7 @@ def print_performance(outcome: RunOutcome) -> None:
 
 def score_rouge_run(cfg: RunConfig, outcome: RunOutcome) -> int:
     """Score the accuracy log, write accuracy.txt next to it, print the verdict; exit code."""
-    scores = rouge.evaluate(outcome.log_dir / "mlperf_log_accuracy.json", cfg.dataset,
+    scores = rouge.evaluate(outcome.log_dir / ACCURACY_LOG, cfg.dataset,
                             cfg.tokenizer_dir())
     (outcome.log_dir / "accuracy.txt").write_text(rouge.accuracy_txt(scores))
     (outcome.log_dir / "accuracy.json").write_text(json.dumps(scores.as_dict(), indent=2) + "\n")
@@ -35,7 +36,7 @@ def score_rouge_run(cfg: RunConfig, outcome: RunOutcome) -> int:
 
 def score_mmlu_run(cfg: RunConfig, outcome: RunOutcome) -> int:
     """Score an MMLU accuracy run: mmlu.json and mmlu_report.html next to LoadGen's log."""
-    result = mmlu.evaluate(outcome.log_dir / "mlperf_log_accuracy.json", cfg.dataset,
+    result = mmlu.evaluate(outcome.log_dir / ACCURACY_LOG, cfg.dataset,
                            cfg.tokenizer_dir())
     mmlu.write_outputs(result, outcome.log_dir / "mmlu.json", outcome.log_dir / "mmlu_report.html")
     print(mmlu.format_report(result))
@@ -48,7 +49,7 @@ def verify_test06_run(cfg: RunConfig, outcome: RunOutcome) -> int:
     """Verify a TEST06 run, write verify_accuracy.txt; exit code 6 when it fails."""
     from harness.compliance import verify_test06, write_test06
     from harness.rules import SCENARIO_SPECS
-    from harness.run_layout import ACCURACY_LOG, RunLayout
+    from harness.run_layout import RunLayout
 
     spec = SCENARIO_SPECS[cfg.scenario]
     result = verify_test06(outcome.log_dir / ACCURACY_LOG, spec.streaming)

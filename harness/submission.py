@@ -33,14 +33,14 @@ from harness.errors import SubmissionError
 from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MIN_DURATION_MS,
                            ROUGE_TARGET_SETS, ROUND_SEEDS, SCENARIO_SPECS, SUBMISSION_ROUND,
                            TOKEN_LATENCY_LIMITS_MS)
-from harness.run_layout import RunLayout
+from harness.run_layout import ACCURACY_LOG, RunLayout
 from harness.summary import read_detail_log
 from sut.vllm_backend import flag_value
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ("Offline", "Server", "Interactive")
 PERF_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
-ACC_FILES = (*PERF_FILES, "accuracy.txt", "mlperf_log_accuracy.json")
+ACC_FILES = (*PERF_FILES, "accuracy.txt", ACCURACY_LOG)
 KEEP_CHARS = 4096  # the official truncation keeps the first and last 4 KiB
 # Fields the checker needs non-empty that no machine reading can give: the YAML must.
 ASK_FIELDS = ("host_storage_capacity", "host_storage_type", "host_networking",
@@ -166,12 +166,12 @@ def load_yaml(path: Path | None) -> dict:
 def truncate_accuracy(src_dir: Path, dst_dir: Path) -> str:
     """Copy accuracy.txt with the full log's sha256 appended, and the log cut to its first and
     last 4 KiB, as the official truncation script does. Returns the hash."""
-    log = (src_dir / "mlperf_log_accuracy.json").read_bytes()
+    log = (src_dir / ACCURACY_LOG).read_bytes()
     digest = hashlib.sha256(log).hexdigest()
     text = log.decode("utf-8")
     if len(text) > KEEP_CHARS:
         text = text[:KEEP_CHARS] + "\n\n...\n\n" + text[-KEEP_CHARS:]
-    (dst_dir / "mlperf_log_accuracy.json").write_text(text)
+    (dst_dir / ACCURACY_LOG).write_text(text)
     (dst_dir / "accuracy.txt").write_text(
         (src_dir / "accuracy.txt").read_text().rstrip("\n") + f"\n\nhash={digest}\n")
     return digest

@@ -270,8 +270,6 @@ def raw_generate_throughput(model: str, dataset_file: str, user_args: Sequence[s
                             params: GenerationParams = GenerationParams()) -> dict:
     """vLLM's own LLM.generate over every prompt of a dataset file in one call, with the
     backend's engine flags and sampling: the baseline the harness is benchmarked against."""
-    import time
-
     from qsl.dataset import read_records
 
     prompts = [r["tok_input"] for r in read_records(dataset_file)]
