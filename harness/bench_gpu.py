@@ -35,7 +35,6 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.engine_defaults import harness_vllm_defaults
 from harness.errors import ConfigError, HarnessError
 from harness.run_layout import RunLayout
 from harness.runner import HARNESS_CLOCK_FILE
@@ -102,7 +101,7 @@ import json, sys
 from harness.tasks import TASKS
 from sut.vllm_backend import raw_generate_throughput
 params = TASKS[sys.argv[3]].params
-result = raw_generate_throughput(sys.argv[1], sys.argv[2], sys.argv[4:], params)
+result = raw_generate_throughput(sys.argv[1], sys.argv[2], sys.argv[4:], sys.argv[3], params)
 print("RESULT " + json.dumps(result))
 """
 
@@ -125,9 +124,9 @@ class Bench:
         return m
 
     def _engine_flags(self, case: Case) -> list[str]:
-        """The vLLM flags of a case for the engines this bench starts itself (the harness
-        adds its defaults on its own)."""
-        return [*harness_vllm_defaults(self.task, "Offline"), *self.common, *case.engine_flags]
+        """The user's vLLM flags of a case (every path puts the harness's flags for the
+        task's Offline runs before them)."""
+        return [*self.common, *case.engine_flags]
 
     def _failed(self, case: Case, kind: str, why: str, log: Path) -> Measurement:
         return self._record(Measurement(case.name, kind, None, None, None, None,
@@ -185,10 +184,12 @@ class Bench:
 
     def remote(self, case: Case) -> Measurement:
         from sut.vllm_backend import serve_command
+        from sut.vllm_flags import EngineJob
 
         port = _free_port()
         log = self.out / case.name / "server.log"
-        cmd = serve_command(str(self.model), self._engine_flags(case), "127.0.0.1", port)
+        cmd = serve_command(str(self.model), self._engine_flags(case),
+                            EngineJob(self.task, "Offline"), "127.0.0.1", port)
         url = f"http://127.0.0.1:{port}"
         server = _start_logged(cmd, log, start_new_session=True)
         try:

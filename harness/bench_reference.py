@@ -17,10 +17,10 @@ from pathlib import Path
 
 from harness import loadgen_run
 from harness.rules import LLAMA3_VOCAB_SIZE, LOADGEN_MODEL_DATACENTER
+from harness.tasks import TASKS
 from qsl.dataset import load_dataset
 from qsl.library import SampleLibrary
 from sut import responses
-from sut.backend import GenerationParams
 from sut.vllm_backend import BlockingLLM
 
 REFERENCE_BATCH = 16  # samples per blocking generate call in the public reference
@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
     settings = loadgen_run.load_settings(Path(user_conf), LOADGEN_MODEL_DATACENTER, "Offline",
                                          "performance")
     Path(log_dir).mkdir(parents=True, exist_ok=True)
-    llm = BlockingLLM(model, engine_flags, GenerationParams())
+    llm = BlockingLLM(model, engine_flags, "cnn", TASKS["cnn"].params)
     sut = ReferenceStyleSut(llm, [s.token_ids.tolist() for s in dataset.samples])
     try:
         with SampleLibrary(dataset, settings.performance_sample_count_override) as qsl:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from harness import loadgen_run
 from harness.config import RunConfig
-from harness.engine_defaults import harness_vllm_defaults
 from harness.errors import ConfigError, RunError, SetupError
 from harness.live import LiveProgress
 from harness.rules import SCENARIO_SPECS, ScenarioSpec
@@ -95,9 +94,8 @@ class EngineSession:
         self.params = task.params
         self.backend = make_backend(cfg.backend, BackendRequest(
             model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
-            engine_args=(*harness_vllm_defaults(cfg.task, cfg.scenario), *cfg.engine_args),
-            params=self.params,
-            streaming=SCENARIO_SPECS[cfg.scenario].streaming,
+            engine_args=cfg.engine_args, params=self.params, task=cfg.task,
+            scenario=cfg.scenario,
             fake_shape=cfg.fake_shape, remote_urls=cfg.remote_urls))
         self.loop: EventLoopThread | None = None
 

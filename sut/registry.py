@@ -25,7 +25,8 @@ class BackendRequest:
     dataset: Dataset
     engine_args: Sequence[str]
     params: GenerationParams
-    streaming: bool = False  # serves a streaming scenario (Server, Interactive, SingleStream)
+    task: str = "cnn"
+    scenario: str = "Offline"  # a harness scenario name (harness.rules.SCENARIO_SPECS)
     fake_shape: LatencyShape = LatencyShape()  # fake-latency only
     remote_urls: tuple[str, ...] = ()  # remote only
 
@@ -33,7 +34,9 @@ class BackendRequest:
 def _vllm(r: BackendRequest) -> Backend:
     from sut.vllm_backend import VllmBackend
 
-    return VllmBackend(str(r.model_dir), r.engine_args, r.params, serving=r.streaming)
+    from sut.vllm_flags import EngineJob
+
+    return VllmBackend(str(r.model_dir), r.engine_args, r.params, EngineJob(r.task, r.scenario))
 
 
 def _oracle(r: BackendRequest) -> Backend:

@@ -16,24 +16,17 @@ import time
 from typing import AsyncIterator, NoReturn, Sequence
 
 from harness.errors import ConfigError, SetupError
+from harness.rules import SCENARIO_SPECS
 from qsl.records import Sample
 from sut.backend import GenerationParams, TokenChunk
 from sut.replicas import ReplicaTally
-
-# Token ids in, token ids out: no detokenizer in the hot path. No prefix caching: MLPerf
-# runs issue samples more than once (several passes, probes), and reusing a previous
-# sample's computation would inflate the result.
-HARNESS_ENGINE_DEFAULTS = ("--skip-tokenizer-init", "--no-enable-prefix-caching")
-# On a CPU-only vLLM build: a KV cache size that fits small machines, and the memory
-# fraction the CPU worker accepts. Users override either with their own flag or variable.
-CPU_ENGINE_DEFAULTS = ("--gpu-memory-utilization", "0.3")
-CPU_KVCACHE_GIB_DEFAULT = "2"
+from sut.vllm_flags import CPU_KVCACHE_GIB_DEFAULT, EngineJob, harness_flags
 
 
-def engine_argv(model: str, user_args: Sequence[str], on_cpu: bool) -> list[str]:
-    """The vLLM command line: the model, the harness's defaults, then the user's flags (which win)."""
-    defaults = [*HARNESS_ENGINE_DEFAULTS, *(CPU_ENGINE_DEFAULTS if on_cpu else ())]
-    return ["--model", model, *defaults, *user_args]
+def engine_argv(model: str, user_args: Sequence[str], job: EngineJob, on_cpu: bool) -> list[str]:
+    """The vLLM command line: the model, the harness's flags for this job, then the user's
+    (which win)."""
+    return ["--model", model, *harness_flags(job, on_cpu), *user_args]
 
 
 def parse_engine_args(argv: Sequence[str]):
@@ -82,9 +75,10 @@ def fill_gpus_args(user_args: Sequence[str], visible_gpus: int) -> tuple[str, ..
     return ("--data-parallel-size", str(replicas)) if replicas > 1 else ()
 
 
-def _platform_argv(model: str, user_args: Sequence[str], fill_gpus: bool) -> list[str]:
-    """engine_argv for this platform: on a CPU-only vLLM the CPU defaults apply too; with
-    `fill_gpus`, data parallelism over every visible GPU unless the user chose otherwise."""
+def _platform_argv(model: str, user_args: Sequence[str], job: EngineJob,
+                   fill_gpus: bool) -> list[str]:
+    """engine_argv for this platform (CPU-only vLLM or GPUs); with `fill_gpus`, data
+    parallelism over every visible GPU unless the user chose otherwise."""
     from vllm.platforms import current_platform
 
     on_cpu = current_platform.is_cpu()
@@ -92,20 +86,22 @@ def _platform_argv(model: str, user_args: Sequence[str], fill_gpus: bool) -> lis
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
     if fill_gpus and current_platform.is_cuda_alike():
         user_args = [*fill_gpus_args(user_args, current_platform.device_count()), *user_args]
-    return engine_argv(model, user_args, on_cpu)
+    return engine_argv(model, user_args, job, on_cpu)
 
 
-def platform_engine_args(model: str, user_args: Sequence[str], fill_gpus: bool = True):
-    """AsyncEngineArgs for this platform, from the harness defaults and the user's flags."""
-    return parse_engine_args(_platform_argv(model, user_args, fill_gpus))
+def platform_engine_args(model: str, user_args: Sequence[str], job: EngineJob,
+                         fill_gpus: bool = True):
+    """AsyncEngineArgs for this platform and job, from the harness's flags and the user's."""
+    return parse_engine_args(_platform_argv(model, user_args, job, fill_gpus))
 
 
-def serve_command(model: str, user_args: Sequence[str], host: str, port: int) -> list[str]:
+def serve_command(model: str, user_args: Sequence[str], job: EngineJob, host: str,
+                  port: int) -> list[str]:
     """The command starting vLLM's OpenAI-compatible server with the same engine flags the
     in-process backend would use (for a like-for-like remote endpoint on this machine).
     Run it with this process's environment (on CPU it carries the KV cache size)."""
     return [sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-            *_platform_argv(model, user_args, fill_gpus=True), "--host", host, "--port",
+            *_platform_argv(model, user_args, job, fill_gpus=True), "--host", host, "--port",
             str(port)]
 
 
@@ -150,19 +146,20 @@ class VllmBackend:
     """Serves samples with vLLM's AsyncLLM engine, in this process (data parallel over every
     visible GPU unless the flags say otherwise: `fill_gpus_args`).
 
-    `serving` picks vLLM's own defaults for what the user leaves unset (max_num_seqs,
-    max_num_batched_tokens): those of `vllm serve` for the streaming scenarios, those of
-    vLLM's batch `LLM` class otherwise. AsyncLLM's own fallback (128 sequences, 2,048
-    batched tokens) would starve a large GPU."""
+    For what neither the harness's flags for the job nor the user's set, vLLM's own
+    defaults for the kind of work apply: those of `vllm serve` for the streaming
+    scenarios, those of vLLM's batch `LLM` class otherwise. AsyncLLM's own fallback (128
+    sequences, 2,048 batched tokens) would starve a large GPU."""
 
     name = "vllm"
 
     def __init__(self, model: str, engine_args: Sequence[str], params: GenerationParams,
-                 serving: bool) -> None:
+                 job: EngineJob) -> None:
         self._model = model
         self._user_args = tuple(engine_args)
         self._params = params
-        self._serving = serving
+        self._job = job
+        self._serving = SCENARIO_SPECS[job.scenario].streaming
         self._engine = None
         self._final_params = None
         self._stream_params = None
@@ -173,7 +170,7 @@ class VllmBackend:
         from vllm.usage.usage_lib import UsageContext
         from vllm.v1.engine.async_llm import AsyncLLM
 
-        args = platform_engine_args(self._model, self._user_args)
+        args = platform_engine_args(self._model, self._user_args, self._job)
         usage = UsageContext.OPENAI_API_SERVER if self._serving else UsageContext.LLM_CLASS
         loggers = None
         if args.data_parallel_size > 1:
@@ -242,15 +239,16 @@ def vllm_version() -> str:
 
 
 class BlockingLLM:
-    """vLLM's synchronous `LLM` (one engine) with the harness's engine flags and sampling:
-    the raw engine and the public reference's style, for benchmarks."""
+    """vLLM's synchronous `LLM` (one engine) with the harness's Offline engine flags for the
+    task and its sampling: the raw engine and the public reference's style, for benchmarks."""
 
-    def __init__(self, model: str, user_args: Sequence[str], params: GenerationParams) -> None:
+    def __init__(self, model: str, user_args: Sequence[str], task: str,
+                 params: GenerationParams) -> None:
         import dataclasses
 
         from vllm import LLM, EngineArgs
 
-        args = platform_engine_args(model, user_args, fill_gpus=False)
+        args = platform_engine_args(model, user_args, EngineJob(task, "Offline"), fill_gpus=False)
         self._llm = LLM(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EngineArgs)})
         self._sampling = sampling_params(params)
 
@@ -267,13 +265,13 @@ class BlockingLLM:
 
 
 def raw_generate_throughput(model: str, dataset_file: str, user_args: Sequence[str],
-                            params: GenerationParams = GenerationParams()) -> dict:
+                            task: str, params: GenerationParams) -> dict:
     """vLLM's own LLM.generate over every prompt of a dataset file in one call, with the
     backend's engine flags and sampling: the baseline the harness is benchmarked against."""
     from qsl.dataset import read_records
 
     prompts = [r["tok_input"] for r in read_records(dataset_file)]
-    llm = BlockingLLM(model, user_args, params)
+    llm = BlockingLLM(model, user_args, task, params)
     try:
         t0 = time.perf_counter()
         outputs = llm.generate(prompts)

@@ -9,15 +9,19 @@ import numpy as np
 import pytest
 
 from harness.errors import ConfigError
-from harness.engine_defaults import harness_vllm_defaults
 from harness.tasks import TASKS
 from sut.replicas import ReplicaTally
 from sut.vllm_backend import engine_argv, engine_counter, fill_gpus_args, parse_engine_args
+from sut.vllm_flags import EngineJob
 from tests.conftest import REPO, run_cli
 
 
+OFFLINE = EngineJob("cnn", "Offline")
+
+
 def test_user_engine_flags_come_last_so_they_win():
-    argv = engine_argv("/m", ["--gpu-memory-utilization", "0.2", "--max-num-seqs", "8"], on_cpu=True)
+    argv = engine_argv("/m", ["--gpu-memory-utilization", "0.2", "--max-num-seqs", "8"], OFFLINE,
+                       on_cpu=True)
     assert argv[:2] == ["--model", "/m"]
     args = parse_engine_args(argv)
     assert (args.gpu_memory_utilization, args.max_num_seqs) == (0.2, 8)
@@ -26,27 +30,29 @@ def test_user_engine_flags_come_last_so_they_win():
 
 @pytest.mark.parametrize("user, caching", [((), True), (("--no-enable-prefix-caching",), False)])
 def test_mmlu_turns_prefix_caching_on_unless_the_user_says_no(user, caching):
-    defaults = harness_vllm_defaults("mmlu", "Offline")
-    args = parse_engine_args(engine_argv("/m", [*defaults, *user], on_cpu=False))
+    args = parse_engine_args(engine_argv("/m", user, EngineJob("mmlu", "Offline"), on_cpu=False))
     assert args.enable_prefix_caching is caching
-    assert parse_engine_args(engine_argv("/m", harness_vllm_defaults("cnn", "Offline"),
-                                         on_cpu=False)).enable_prefix_caching is False
+    assert parse_engine_args(engine_argv("/m", (), OFFLINE, on_cpu=False)).enable_prefix_caching is False
     mmlu = TASKS["mmlu"]
     assert mmlu.params.max_new_tokens == 32 and TASKS["cnn"].params.max_new_tokens == 128
     assert mmlu.with_max_new_tokens(8).params.max_new_tokens == 8
 
 
-@pytest.mark.parametrize("scenario, user, tokens", [
-    ("Offline", (), None),  # vLLM's batch default, chosen when the engine starts
-    ("Server", (), 4096),
-    ("Interactive", (), 1024),
-    ("Interactive", ("--max-num-batched-tokens", "2048"), 2048),
-    ("Server", ("--max-num-batched-tokens=8192",), 8192),
+@pytest.mark.parametrize("task, scenario, on_cpu, user, tokens, seqs", [
+    ("cnn", "Offline", False, (), None, 512),
+    ("cnn", "Offline", True, (), None, None),  # GPUs only
+    ("cnn", "Offline", False, ("--max-num-seqs", "1024"), None, 1024),
+    ("mmlu", "Offline", False, (), None, None),  # None: vLLM's defaults, set at engine start
+    ("cnn", "SingleStream", False, (), None, None),
+    ("cnn", "Server", True, (), 4096, None),
+    ("cnn", "Interactive", False, (), 2048, None),
+    ("cnn", "Interactive", False, ("--max-num-batched-tokens", "1024"), 1024, None),
+    ("cnn", "Server", False, ("--max-num-batched-tokens=8192",), 8192, None),
 ])
-def test_latency_scenarios_default_to_small_prefill_chunks_unless_the_user_sets_them(
-        scenario, user, tokens):
-    argv = engine_argv("/m", [*harness_vllm_defaults("cnn", scenario), *user], on_cpu=False)
-    assert parse_engine_args(argv).max_num_batched_tokens == tokens
+def test_batch_settings_default_per_task_scenario_and_platform_unless_the_user_sets_them(
+        task, scenario, on_cpu, user, tokens, seqs):
+    args = parse_engine_args(engine_argv("/m", user, EngineJob(task, scenario), on_cpu=on_cpu))
+    assert (args.max_num_batched_tokens, args.max_num_seqs) == (tokens, seqs)
 
 
 @pytest.mark.parametrize("user, gpus, added", [
@@ -92,7 +98,7 @@ def test_engine_counter_tallies_each_data_parallel_engine_through_vllms_adapter(
 
 def test_bad_engine_flag_is_a_config_error():
     with pytest.raises(ConfigError, match=r"unknown flag\(s\) --max-num-seqz \(did you mean --max-num-seqs\?\)"):
-        parse_engine_args(engine_argv("/m", ["--max-num-seqz", "8"], on_cpu=False))
+        parse_engine_args(engine_argv("/m", ["--max-num-seqz", "8"], OFFLINE, on_cpu=False))
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +187,7 @@ def test_real_vllm_server_run_streams_first_tokens(tmp_path):
                   "--progress-interval", "0")
     assert res.returncode == 0, res.stderr[-3000:]
     serve_seqs, _ = _vllm_batch_defaults("OPENAI_API_SERVER")
-    assert _engine_batch_settings(res.stderr) == (serve_seqs, 4096)  # engine_defaults' chunk
+    assert _engine_batch_settings(res.stderr) == (serve_seqs, 4096)  # the harness's Server chunk
     log = json.loads((tmp_path / "Server" / "accuracy" / "mlperf_log_accuracy.json").read_text())
     assert sorted(e["qsl_idx"] for e in log) == list(range(32))
     for e in log:
