@@ -88,7 +88,13 @@ def _start_logged(cmd: list[str], log: Path, **popen) -> subprocess.Popen:
 
 
 def _run_logged(cmd: list[str], log: Path) -> int:
-    return _start_logged(cmd, log).wait()
+    """Run `cmd` to its end in a session of its own: if the bench stops first (Ctrl-C,
+    SIGTERM), the child and the engine processes it started are stopped with it."""
+    child = _start_logged(cmd, log, start_new_session=True)
+    try:
+        return child.wait()
+    finally:
+        _stop(child)
 
 
 def _tail(log: Path, lines: int = 3) -> str:
@@ -222,14 +228,20 @@ def _wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> str |
     return f"vllm serve not healthy after {timeout_s:.0f} s"
 
 
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
+def _stop(child: subprocess.Popen) -> None:
+    """SIGTERM to a running child's session (the harness then ends its run with its logs),
+    SIGKILL after a minute."""
+    if child.poll() is None:
+        os.killpg(child.pid, signal.SIGTERM)
         try:
-            server.wait(timeout=60)
+            child.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _ratio(a: Measurement | None, b: Measurement | None) -> str:
@@ -310,14 +322,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench-gpu: {bench.samples:,} prompts ({args.task}), {len(cases)} case(s); "
           f"results appended to {bench.results}", flush=True)
     rows = []
-    for c in cases:
-        if c.name in raw:
-            rows.append(bench.raw(c))
-        rows.append(bench.harness(c))
-        if c.name in remote:
-            rows.append(bench.remote(c))
-        if c.name in reference:
-            rows.append(bench.reference(c))
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the running case's processes too
+    try:
+        for c in cases:
+            if c.name in raw:
+                rows.append(bench.raw(c))
+            rows.append(bench.harness(c))
+            if c.name in remote:
+                rows.append(bench.remote(c))
+            if c.name in reference:
+                rows.append(bench.reference(c))
+    except KeyboardInterrupt:
+        print(f"bench-gpu: stopped; finished measurements are in {bench.results}",
+              file=sys.stderr)
+        print(render_table(rows))
+        return 130
     print(render_table(rows))
     return 1 if any(m.error for m in rows) else 0
 

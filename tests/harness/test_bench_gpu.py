@@ -2,12 +2,17 @@
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from harness.bench_gpu import Measurement, parse_case, render_table
 from harness.errors import ConfigError
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 
 def test_case_flags_split_between_harness_and_engine():
@@ -68,3 +73,37 @@ def test_bench_runs_raw_harness_and_remote_on_the_cpu_engine(tmp_path, demo_asse
         assert re.search(r"max_num_seqs'?:? 4\b", (out / "tiny" / log).read_text()), log
     table = res.stdout.splitlines()[-1].split()
     assert table[0] == "tiny" and len(table) == 8 and all(float(x) > 0 for x in table[5:])
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(proc.name))
+        except OSError:
+            pass  # ended meanwhile
+    return pids
+
+
+def test_sigterm_stops_the_bench_and_the_engine_it_started(tmp_path, demo_assets):
+    """A scheduler's SIGTERM must not leave the running case's harness and engine
+    processes behind (on a GPU they would keep its memory)."""
+    out = tmp_path / "bench"
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "harness.bench_gpu", "--model", str(demo_assets.model_dir),
+         "--dataset", str(demo_assets.dataset_path), "--out", str(out), "--case", "a"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = out / "a" / "harness.log"
+    deadline = time.monotonic() + 120
+    while "starting the vllm backend" not in (log.read_text() if log.is_file() else ""):
+        assert bench.poll() is None and time.monotonic() < deadline, "the case never started"
+        time.sleep(0.2)
+    time.sleep(3)  # the engine's processes are starting
+    assert _processes_mentioning(str(out))
+    bench.send_signal(signal.SIGTERM)
+    stdout, stderr = bench.communicate(timeout=120)
+    assert bench.returncode == 130, stderr[-3000:]
+    assert "bench-gpu: stopped; finished measurements are in" in stderr
+    time.sleep(1)
+    assert _processes_mentioning(str(out)) == []
