@@ -43,13 +43,12 @@ class RunConfig:
     def tokenizer_dir(self) -> Path:
         """--tokenizer, else the model folder when it has tokenizer files, else the embedded
         Llama-3 tokenizer (the same tokenizer; e.g. for a config-only dummy-weight model)."""
-        if self.tokenizer is not None:
-            return self.tokenizer
-        if any((self.model_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
-            return self.model_dir
-        from harness.demo import ensure_demo_assets
+        from harness.demo import tokenizer_or_embedded
 
-        return ensure_demo_assets().tokenizer_dir
+        if self.tokenizer is None and any(
+                (self.model_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
+            return self.model_dir
+        return tokenizer_or_embedded(self.tokenizer)
 
     def task_spec(self) -> Task:
         """The task's generation settings, with this run's overrides."""

@@ -94,11 +94,16 @@ def load_references(path: Path | str) -> list[str]:
 
 @dataclass(frozen=True)
 class RecordProblem:
-    """One structural problem of one record: its class (for grouped reports) and the
-    message naming the record and the field."""
+    """One structural problem of one record: its class (for grouped reports), the message
+    naming the record and the field, and whether it stops the record's other checks."""
 
     kind: str
     message: str
+    stops_checks: bool = False  # fields missing or of the wrong type: nothing more to check
+
+
+def _wrong_type(message: str) -> RecordProblem:
+    return RecordProblem("wrong types", message, stops_checks=True)
 
 
 def parse_record(i: int, record: dict[str, Any], vocab_size: int
@@ -109,25 +114,25 @@ def parse_record(i: int, record: dict[str, Any], vocab_size: int
     if missing:
         return None, [RecordProblem("missing fields", (
             f"record {i} is missing field(s) {', '.join(missing)} (each record needs "
-            f"{', '.join(REQUIRED_FIELDS)})"))]
-    problems = [RecordProblem("wrong types", f"record {i} field '{name}' must be text")
+            f"{', '.join(REQUIRED_FIELDS)})"), stops_checks=True)]
+    problems = [_wrong_type(f"record {i} field '{name}' must be text")
                 for name in ("input", "output") if not isinstance(record[name], str)]
     where = f"record {i} field 'tok_input'"
     value = record["tok_input"]
     if not isinstance(value, list):
         kind = type(value).__name__
-        return None, [*problems, RecordProblem(
-            "wrong types", f"{where} must be a list of token ids, found {kind}")]
+        return None, [*problems, _wrong_type(
+            f"{where} must be a list of token ids, found {kind}")]
     if not value:
-        return None, [*problems, RecordProblem("wrong types", f"{where} is empty")]
+        return None, [*problems, _wrong_type(f"{where} is empty")]
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError, OverflowError):
         arr = np.asarray([], dtype=object)
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
         bad = next((t for t in value if type(t) is not int), value[0])
-        return None, [*problems, RecordProblem(
-            "wrong types", f"{where} holds a non-integer token id {bad!r}")]
+        return None, [*problems, _wrong_type(
+            f"{where} holds a non-integer token id {bad!r}")]
     lo, hi = int(arr.min()), int(arr.max())
     if lo < 0 or hi >= vocab_size:
         problems.append(RecordProblem("token ids outside the vocabulary", (

@@ -57,8 +57,8 @@ def validate_file(path: Path, vocab_size: int = LLAMA3_VOCAB_SIZE, tokenizer=Non
         _, problems = parse_record(i, r, vocab_size)
         for problem in problems:
             report.error(problem.kind, problem.message)
-        if any(p.kind in ("missing fields", "wrong types") for p in problems):
-            continue  # nothing more can be checked on this record
+        if any(p.stops_checks for p in problems):
+            continue
         toks = r["tok_input"]
         if max_prompt_tokens is not None and len(toks) > max_prompt_tokens:
             report.error("prompts too long", f"record {i}: {len(toks):,} tokens > "

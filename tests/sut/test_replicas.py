@@ -48,13 +48,14 @@ def test_burst_is_balanced_by_prompt_tokens_not_sample_count():
 
 def test_faster_replica_takes_more_with_a_window():
     fast = LatencyBackend(PARAMS, LatencyShape(itl_s=0.001, output_tokens=8, slots=4))
-    slow = LatencyBackend(PARAMS, LatencyShape(itl_s=0.004, output_tokens=8, slots=4))
+    slow = LatencyBackend(PARAMS, LatencyShape(itl_s=0.008, output_tokens=8, slots=4))
     rs, outs, seconds = _run([fast, slow], _samples(96), window=4)
     assert all(len(o) == 8 for o in outs)
     counts = rs.tally.counts
-    assert counts[0].samples > 2 * counts[1].samples > 0  # about 4:1 by speed
-    even_split_s = 48 / 4 * 7 * 0.004  # what the slow replica alone would need for half
-    assert seconds < 0.8 * even_split_s
+    # about 8:1 by speed; the margins leave room for a loaded machine's late timers
+    assert counts[0].samples > 3 * counts[1].samples > 0
+    even_split_s = 48 / 4 * 7 * 0.008  # what the slow replica alone would need for half
+    assert seconds < even_split_s
     assert all(s.in_flight == 0 and s.outstanding_work == 0 for s in rs.load)
 
 
