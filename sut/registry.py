@@ -25,15 +25,14 @@ class BackendRequest:
     dataset: Dataset
     engine_args: Sequence[str]
     params: GenerationParams
-    task: str = "cnn"
-    scenario: str = "Offline"  # a harness scenario name (harness.rules.SCENARIO_SPECS)
+    task: str  # a key of harness.tasks.TASKS
+    scenario: str  # a key of harness.rules.SCENARIO_SPECS
     fake_shape: LatencyShape = LatencyShape()  # fake-latency only
     remote_urls: tuple[str, ...] = ()  # remote only
 
 
 def _vllm(r: BackendRequest) -> Backend:
     from sut.vllm_backend import VllmBackend
-
     from sut.vllm_flags import EngineJob
 
     return VllmBackend(str(r.model_dir), r.engine_args, r.params, EngineJob(r.task, r.scenario))
