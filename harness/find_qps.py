@@ -54,10 +54,12 @@ class SearchResult:
 
 
 def search(run_probe: Callable[[float], Probe], start_qps: float, step: float = 1.25,
-           tolerance: float = 0.03, max_probes: int = 10) -> SearchResult:
+           tolerance: float = 0.03, max_probes: int = 10,
+           ceiling: float | None = None) -> SearchResult:
     """Bracket [valid, invalid] from start_qps, stepping by a factor that squares each time
     (1.25, 1.56, 2.44, ...), then bisect geometrically until the bracket is narrower than
-    `tolerance` (relative) or max_probes ran."""
+    `tolerance` (relative) or max_probes ran. A step up from below `ceiling` (the engine's
+    measured capacity: no Server rate above it holds) stops there first."""
     probes: list[Probe] = []
 
     def probe(qps: float) -> Probe:
@@ -70,7 +72,11 @@ def search(run_probe: Callable[[float], Probe], start_qps: float, step: float = 
     hi = None if first.valid else first
     factor = step
     while len(probes) < max_probes and (lo is None or hi is None):
-        p = probe(lo.qps * factor if hi is None else hi.qps / factor)
+        if hi is None:
+            up = lo.qps * factor
+            p = probe(ceiling if ceiling and lo.qps < ceiling < up else up)
+        else:
+            p = probe(hi.qps / factor)
         lo, hi = (p, hi) if p.valid else (lo, p)
         factor *= factor
     while lo and hi and len(probes) < max_probes and (hi.qps - lo.qps) / lo.qps > tolerance:
@@ -124,6 +130,7 @@ def find_qps(cfg: RunConfig, duration_s: float, min_queries: int, start_qps: flo
     dataset = load_run_dataset(cfg)
     root = cfg.output_root / "find-qps" / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     root.mkdir(parents=True)
+    capacity = None
     with EngineSession(cfg, dataset) as session:
         if start_qps is None:
             capacity = session.generate_all(min(len(dataset), 512))
@@ -147,7 +154,7 @@ def find_qps(cfg: RunConfig, duration_s: float, min_queries: int, start_qps: flo
             print(f"probe {p.line()}", flush=True)
             return p
 
-        result = search(run_probe, start_qps, max_probes=max_probes)
+        result = search(run_probe, start_qps, max_probes=max_probes, ceiling=capacity)
     if result.best is None:
         print(f"no probe was VALID (lowest tried: {min(p.qps for p in result.probes):.3f} QPS)")
         return result

@@ -24,6 +24,21 @@ def test_search_converges_below_capacity_in_few_probes(start):
     assert higher and min(higher) > 37.5  # the bracket's top was really invalid
 
 
+@pytest.mark.parametrize("ceiling", [38.0, 45.0])
+def test_search_steps_up_no_further_than_the_measured_capacity_first(ceiling):
+    result = search(_oracle(37.5), 30.0, tolerance=0.03, max_probes=12, ceiling=ceiling)
+    assert [p.qps for p in result.probes[:3]] == [30.0, 37.5, ceiling]
+    assert 37.5 * 0.97 <= result.best.qps <= 37.5
+    unbounded = search(_oracle(37.5), 30.0, tolerance=0.03, max_probes=12)
+    assert max(p.qps for p in unbounded.probes) > 45.0  # what the ceiling saves
+
+
+def test_search_grows_past_an_underestimated_capacity():
+    result = search(_oracle(60.0), 30.0, tolerance=0.03, max_probes=12, ceiling=35.0)
+    assert [p.qps for p in result.probes[:2]] == [30.0, 35.0]
+    assert 60.0 * 0.97 <= result.best.qps <= 60.0
+
+
 def test_search_reports_nothing_valid():
     result = search(_oracle(0.001), 10.0, max_probes=5)
     assert result.best is None and len(result.probes) == 5
