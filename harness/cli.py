@@ -202,14 +202,13 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
 
 def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: str,
          task: str = "cnn") -> int:
-    from harness.report import print_performance, score_mmlu_run, score_rouge_run
+    from harness.report import (check_ready_to_score, print_performance, score_mmlu_run,
+                                score_rouge_run)
     from harness.runner import run_benchmark
 
     cfg = _config(args, scenario, mode, engine_args, task)
-    if mode == "accuracy":  # scoring needs a tokenizer: fail now, not after the run
-        from qsl.tokenizer import load_tokenizer
-
-        load_tokenizer(cfg.tokenizer_dir())
+    if mode == "accuracy":
+        check_ready_to_score(cfg)
     outcome = run_benchmark(cfg)
     if mode == "performance":
         print_performance(outcome)

@@ -13,6 +13,16 @@ from harness.run_layout import ACCURACY_LOG
 from harness.runner import RunOutcome
 
 
+def check_ready_to_score(cfg: RunConfig) -> None:
+    """What scoring an accuracy run needs (the tokenizer; for ROUGE, its packages), checked
+    before the run: a SetupError now, not after the engine's minutes."""
+    from qsl.tokenizer import load_tokenizer
+
+    load_tokenizer(cfg.tokenizer_dir())
+    if cfg.task == "cnn":
+        rouge.check_scorer_installed()
+
+
 def print_performance(outcome: RunOutcome) -> None:
     print(outcome.summary.render())
     if outcome.replica_summary:

@@ -1,6 +1,7 @@
 """The Offline slice end to end through the real CLI and real LoadGen, with fake backends."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -50,6 +51,24 @@ def test_oracle_accuracy_run_scores_100_through_real_loadgen(tmp_path, demo_asse
         ids = np.frombuffer(bytes.fromhex(e["data"]), np.int32).tolist()
         assert ids == tokenizer.encode(refs[e["qsl_idx"]], add_special_tokens=False) + [128009]
     assert (acc_dir / "accuracy.txt").read_text().startswith("{'rouge1': 100.0")
+
+
+HIDE_ROUGE_SCORE = "import sys\nsys.modules['rouge_score'] = None  # import fails\n"
+
+
+def test_missing_rouge_package_fails_before_the_run(tmp_path):
+    """A machine without the scorer's packages learns it before the engine runs, not after."""
+    hide = tmp_path / "site"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(HIDE_ROUGE_SCORE)
+    env = {**os.environ, "PYTHONPATH": f"{hide}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    res = subprocess.run([sys.executable, "-m", "harness", "run-accuracy", "--backend",
+                          "fake-oracle", "--output-dir", str(tmp_path / "runs"), *FAST],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 4, res.stderr
+    assert "ROUGE scoring needs the Python package(s) rouge_score" in res.stderr
+    assert "pip install -r requirements-gpu.txt" in res.stderr
+    assert "starting the" not in res.stderr and not (tmp_path / "runs").exists()
 
 
 def test_rerun_moves_previous_run_to_history(tmp_path):
