@@ -159,11 +159,15 @@ class VllmBackend:
         self._user_args = tuple(engine_args)
         self._params = params
         self._job = job
-        self._serving = SCENARIO_SPECS[job.scenario].streaming
         self._engine = None
         self._final_params = None
         self._stream_params = None
         self._tally: ReplicaTally | None = None  # per engine, with data parallelism
+
+    @property
+    def _serving(self) -> bool:
+        """vLLM's serving defaults (streaming scenarios) rather than its batch ones."""
+        return SCENARIO_SPECS[self._job.scenario].streaming
 
     async def start(self) -> None:
         from vllm.sampling_params import RequestOutputKind
