@@ -8,13 +8,14 @@
 #   make submission ORG=Org SYSTEM=sys [RUNS=runs/<model>] [SYSTEM_YAML=system.yaml]
 #   make check-submission ORG=Org INFERENCE=/path/to/mlcommons/inference
 #   make dataset SOURCE=/data/cnn_dailymail [SAMPLES=5000] [TOKENIZER=...]   build cnn_eval.json
-#   make validate-dataset DATASET=/data/cnn_eval.json
+#   make validate-dataset DATASET=/data/cnn_eval.json [MODEL=/path/model]
 #   make bench                         harness vs LoadGen alone and vs raw vLLM (CPU)
 #   make bench-gpu MODEL=... DATASET=... [BENCH_GPU_ARGS="--case fp8=... --raw all --remote all"]
 #   make dataset-mmlu SOURCE=/data/mmlu [MMLU_STYLE=plain-5shot]; make run-mmlu DATASET=mmlu.json
 #   make run-offline MODEL=/path/Llama-3.1-8B-Instruct DATASET=/path/cnn_eval.json \
 #        ENGINE_ARGS="--max-num-seqs 512 --kv-cache-dtype fp8"
 #   make test                          the test suite (installs first)
+#   make probes                        bad inputs and faults tried for real -> docs/RELIABILITY.md
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
@@ -53,11 +54,11 @@ RUN_FLAGS = $(if $(MODEL),--model "$(MODEL)") $(if $(DATASET),--dataset "$(DATAS
 
 .PHONY: install run-offline run-server run-interactive run-singlestream run-accuracy find-qps \
 	run-compliance submission check-submission dataset validate-dataset dataset-mmlu run-mmlu bench \
-	bench-gpu demo-assets test clean \
+	bench-gpu demo-assets test probes clean \
 	help
 
 help:
-	@sed -n '1,17p' Makefile
+	@sed -n '1,18p' Makefile
 
 install: $(INSTALL_STAMP)
 
@@ -98,7 +99,8 @@ dataset: $(RUN_DEPS)
 		$(if $(TOKENIZER),--tokenizer "$(TOKENIZER)") $(if $(DATASET),--out "$(DATASET)")
 
 validate-dataset: $(RUN_DEPS)
-	$(PYTHON) -m harness dataset validate "$(DATASET)" $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)")
+	$(PYTHON) -m harness dataset validate "$(DATASET)" $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)") \
+		$(if $(MODEL),--model "$(MODEL)")
 
 dataset-mmlu: $(RUN_DEPS)
 	$(PYTHON) -m harness dataset mmlu --source "$(SOURCE)" --style "$(MMLU_STYLE)" \
@@ -118,6 +120,9 @@ demo-assets: $(RUN_DEPS)
 
 test: $(RUN_DEPS)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+probes: $(RUN_DEPS)
+	$(PYTHON) -m tests.probes --write docs/RELIABILITY.md
 
 clean:
 	rm -rf runs .pytest_cache

@@ -34,8 +34,17 @@ def read_accuracy_log(path: Path | str, dtype: np.dtype, every_entry: bool = Fal
             f"(make run-accuracy) or pass the mlperf_log_accuracy.json of such a run"
         )
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise AccuracyError(f"{path}: cannot read the accuracy log ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise AccuracyError(f"{path}: not valid JSON ({e}); was the run interrupted?") from e
+    if not text:
+        raise AccuracyError(f"{path}: the accuracy log is empty (0 bytes): the run that wrote it "
+                            f"did not finish; run it again")
+    try:
+        entries = json.loads(text)
+    except json.JSONDecodeError as e:
         raise AccuracyError(f"{path}: not valid JSON ({e}); was the run interrupted?") from e
     if not isinstance(entries, list):
         raise AccuracyError(f"{path}: expected a JSON list of LoadGen entries")
@@ -43,7 +52,9 @@ def read_accuracy_log(path: Path | str, dtype: np.dtype, every_entry: bool = Fal
     seen: set[int] = set()
     for n, entry in enumerate(entries):
         try:
-            idx, raw = int(entry["qsl_idx"]), bytes.fromhex(entry["data"])
+            idx, raw = entry["qsl_idx"], bytes.fromhex(entry["data"])
+            if type(idx) is not int:
+                raise TypeError(f"qsl_idx {idx!r} is not an integer")
             first = bytes.fromhex(entry["token_data"]) if "token_data" in entry else None
             count = int(entry["token_count"]) if "token_count" in entry else None
         except (KeyError, TypeError, ValueError) as e:
@@ -63,12 +74,3 @@ def read_accuracy_log(path: Path | str, dtype: np.dtype, every_entry: bool = Fal
             qsl_idx=idx, token_ids=np.frombuffer(raw, dtype), token_count=count,
             first_token_ids=None if first is None else np.frombuffer(first, dtype)))
     return outputs
-
-
-def check_indices(logged: list[LoggedOutput], count: int, log_path: Path, dataset_path: Path
-                  ) -> None:
-    """Every logged qsl_idx must name a record of the dataset that was run."""
-    outside = [o.qsl_idx for o in logged if not 0 <= o.qsl_idx < count]
-    if outside:
-        raise AccuracyError(f"{log_path}: qsl_idx {outside[0]} is outside {dataset_path} "
-                            f"({count} records); was the log made with another dataset?")

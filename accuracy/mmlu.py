@@ -108,8 +108,9 @@ def score(records: Sequence[dict], answers: dict[int, str]) -> MmluResult:
 
 def evaluate(accuracy_log: Path, dataset_file: Path, tokenizer_dir: Path,
              dtype: np.dtype = TOKEN_DTYPE) -> MmluResult:
+    from accuracy.checks import check_scorable, warn_about_coverage
     from accuracy.decode import decode_outputs
-    from accuracy.log import check_indices, read_accuracy_log
+    from accuracy.log import read_accuracy_log
     from qsl.dataset import read_records
     from qsl.tokenizer import load_tokenizer
 
@@ -119,8 +120,10 @@ def evaluate(accuracy_log: Path, dataset_file: Path, tokenizer_dir: Path,
         raise DatasetError(f"{dataset_file}: record {bad[0]} lacks output/subject/input; is this "
                            f"an MMLU file from `python -m harness dataset mmlu`?")
     logged = read_accuracy_log(accuracy_log, dtype)
-    check_indices(logged, len(records), accuracy_log, dataset_file)
-    texts = decode_outputs(load_tokenizer(tokenizer_dir), [o.token_ids for o in logged])
+    tokenizer = load_tokenizer(tokenizer_dir)
+    check_scorable(logged, len(records), len(tokenizer), accuracy_log, dataset_file)
+    warn_about_coverage(logged, len(records), dataset_file)
+    texts = decode_outputs(tokenizer, [o.token_ids for o in logged])
     return score(records, {o.qsl_idx: t for o, t in zip(logged, texts)})
 
 
@@ -175,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_log_args(p)
     p.add_argument("--html", type=Path, default=None, help="write the HTML report here")
     args = p.parse_args(argv)
-    result = score_log(args, evaluate)
+    result = score_log(args, evaluate, {"--output-json": args.output_json, "--html": args.html})
     if isinstance(result, int):
         return result
     print(format_report(result))

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Sequence
@@ -45,9 +45,11 @@ class RougeScores:
     rougeLsum: float
     gen_len: int
     gen_num: int
+    # records in the dataset file; it picks the MLPerf targets (None: judge by gen_num)
+    dataset_size: int | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dataset_size"}
 
 
 def check_scorer_installed() -> None:
@@ -106,16 +108,20 @@ def score_texts(predictions: Sequence[str], references: Sequence[str],
 def evaluate(accuracy_log: Path, dataset_file: Path, tokenizer_dir: Path,
              dtype: np.dtype = TOKEN_DTYPE) -> RougeScores:
     """Score an accuracy log: decode each sample's first logged output, compare to `output`."""
+    from accuracy.checks import check_scorable, warn_about_coverage
     from accuracy.decode import decode_outputs
-    from accuracy.log import check_indices, read_accuracy_log
+    from accuracy.log import read_accuracy_log
     from qsl.dataset import load_references
     from qsl.tokenizer import load_tokenizer
 
     logged = read_accuracy_log(accuracy_log, dtype)
     references = load_references(dataset_file)
-    check_indices(logged, len(references), accuracy_log, dataset_file)
-    texts = decode_outputs(load_tokenizer(tokenizer_dir), [o.token_ids for o in logged])
-    return score_texts(texts, [references[o.qsl_idx] for o in logged])
+    tokenizer = load_tokenizer(tokenizer_dir)
+    check_scorable(logged, len(references), len(tokenizer), accuracy_log, dataset_file)
+    warn_about_coverage(logged, len(references), dataset_file)
+    texts = decode_outputs(tokenizer, [o.token_ids for o in logged])
+    scores = score_texts(texts, [references[o.qsl_idx] for o in logged])
+    return replace(scores, dataset_size=len(references))
 
 
 @dataclass(frozen=True)
@@ -135,14 +141,19 @@ def check_targets(scores: RougeScores, targets: RougeTargetSet) -> list[TargetCh
     return checks
 
 
+def _targets(scores: RougeScores) -> RougeTargetSet | None:
+    """The MLPerf set of the dataset's size: a log covering part of it fails gen_num."""
+    return rouge_targets_for(scores.dataset_size or scores.gen_num)
+
+
 def passes_targets(scores: RougeScores) -> bool | None:
     """True/False on a full MLPerf dataset (datacenter or edge); None on any other size."""
-    targets = rouge_targets_for(scores.gen_num)
+    targets = _targets(scores)
     return None if targets is None else all(c.passed for c in check_targets(scores, targets))
 
 
 def format_report(scores: RougeScores) -> str:
-    targets = rouge_targets_for(scores.gen_num)
+    targets = _targets(scores)
     shown = targets or ROUGE_TARGET_SETS[0]
     lines = [f"{'metric':<10} {'value':>14}  {'MLPerf target (' + shown.name + ')':<38} result"]
     checks = check_targets(scores, shown)
@@ -172,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--total-sample-count", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    scores = score_log(args, evaluate)
+    scores = score_log(args, evaluate, {"--output-json": args.output_json})
     if isinstance(scores, int):
         return scores
     print(json.dumps(scores.as_dict()))

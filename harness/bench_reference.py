@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
     try:
         with SampleLibrary(dataset, settings.performance_sample_count_override) as qsl:
             loadgen_run.run_test(sut, qsl.handle, settings, Path(log_dir),
-                                 on_interrupt=lambda reason: None)
+                                 on_stop=lambda reason: None)
     finally:
         sut.close()
         llm.close()

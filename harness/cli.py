@@ -47,6 +47,8 @@ def _not_negative(text: str) -> int:
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
+    from sut.remote_backend import CONNECT_GRACE_S, STARTUP_WAIT_S
+
     p.add_argument("--model", type=Path, default=None,
                    help="model folder (HF layout). Default: the embedded tiny demo model")
     p.add_argument("--dataset", type=Path, default=None,
@@ -58,7 +60,17 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="vllm (default, in-process); remote (vllm serve endpoints, see "
                         "--remote-url); fake-oracle / fake-latency are fakes for tests")
     p.add_argument("--remote-url", action="append", default=[], dest="remote_urls",
-                   help="a `vllm serve` endpoint for --backend remote; repeat for several")
+                   metavar="URL", help="a `vllm serve` endpoint for --backend remote, e.g. "
+                                       "http://127.0.0.1:8000; repeat for several")
+    p.add_argument("--remote-startup-timeout", type=_positive(float), default=STARTUP_WAIT_S,
+                   dest="remote_startup_timeout_s", metavar="SECONDS",
+                   help="wait this long for a server that answers but is not ready "
+                        "(default %(default).0f)")
+    p.add_argument("--remote-connect-grace", type=_positive(float), default=CONNECT_GRACE_S,
+                   dest="remote_connect_grace_s", metavar="SECONDS",
+                   help="retry a refused connection this long (default %(default).0f); vllm "
+                        "serve opens its port only once its model is loaded, so raise it when "
+                        "the server starts with the run")
     p.add_argument("--user-conf", type=Path, default=REPO_ROOT / "user.conf",
                    help="LoadGen user.conf (default: the project's user.conf)")
     p.add_argument("--output-dir", type=Path, default=None,
@@ -158,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--tokenizer", type=Path, default=None,
                        help="also check that tok_input is the tokenized prompt")
     check.add_argument("--max-prompt-tokens", type=_positive(int), default=None)
+    check.add_argument("--model", type=Path, default=None,
+                       help="model folder: check vocabulary and prompt lengths against its "
+                            "config.json (default: the MLPerf reference's 8,000-token maximum)")
     pack = sub.add_parser("submission", help="package runs into the MLPerf submission tree")
     pack.add_argument("--runs", type=Path, default=Path("runs/demo"),
                       help="the run folder root holding Offline/, Server/, ... (default runs/demo)")
@@ -194,7 +209,9 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
         warmup_samples=args.warmup_samples, progress_interval_s=args.progress_interval_s,
         fake_shape=LatencyShape(args.fake_ttft_ms / 1000, args.fake_itl_ms / 1000,
                                 args.fake_output_tokens, args.fake_slots),
-        remote_urls=tuple(args.remote_urls), task=task,
+        remote_urls=tuple(args.remote_urls),
+        remote_startup_timeout_s=args.remote_startup_timeout_s,
+        remote_connect_grace_s=args.remote_connect_grace_s, task=task,
         max_new_tokens=getattr(args, "max_new_tokens", None),
         longest_first=getattr(args, "longest_first", False),
     )
@@ -248,7 +265,7 @@ def _dataset(args: argparse.Namespace) -> None:
     if args.dataset_command == "validate":
         report = validate.validate_file(
             args.file, tokenizer=_tokenizer(args.tokenizer) if args.tokenizer else None,
-            max_prompt_tokens=args.max_prompt_tokens)
+            max_prompt_tokens=args.max_prompt_tokens, model_dir=args.model)
         validate.require_valid(report)
         print(report.render())
     elif args.dataset_command == "mmlu":
@@ -318,8 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ConfigError("run-mmlu needs an MMLU prompt file: DATASET=mmlu.json "
                                   "(write one with `python -m harness dataset mmlu`)")
             if args.output_dir is None:
-                name = "demo" if args.model is None else args.model.name
-                args.output_dir = Path("runs") / name / "mmlu"
+                from harness.config import default_output_root
+
+                args.output_dir = default_output_root(args.model) / "mmlu"
             return _run(args, extra, "Offline", "accuracy", task="mmlu")
         if args.command == "run-compliance":
             from harness.report import verify_test06_run
@@ -335,5 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nerror: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        from harness.stop_signals import reason
+
+        print(f"\nstopped: {reason()}", file=sys.stderr)
         return 130

@@ -15,6 +15,7 @@ from harness.errors import ConfigError
 from harness.rules import LLAMA3_VOCAB_SIZE
 from harness.tasks import TASKS, Task
 from sut.fake_backends import LatencyShape
+from sut.remote_backend import CONNECT_GRACE_S, STARTUP_WAIT_S, parse_remote_urls
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ class RunConfig:
     progress_interval_s: float
     demo: bool
     fake_shape: LatencyShape = LatencyShape()
-    remote_urls: tuple[str, ...] = ()
+    remote_urls: tuple[str, ...] = ()  # checked and normalized
+    remote_startup_timeout_s: float = STARTUP_WAIT_S
+    remote_connect_grace_s: float = CONNECT_GRACE_S
     task: str = "cnn"  # a key of harness.tasks.TASKS: "cnn" (CNN-DailyMail, ROUGE) or "mmlu"
     max_new_tokens: int | None = None  # MMLU only; None: the task's default
     longest_first: bool = False  # Offline: hand the engine the longest prompts first
@@ -65,13 +68,28 @@ class RunConfig:
         return LLAMA3_VOCAB_SIZE
 
 
+def default_output_root(model: Path | None) -> Path:
+    """runs/<the model folder's own name> (runs/demo for the demo): the name of the folder
+    the path ends in, so `some/dir/..` or `.` cannot lead outside runs/."""
+    if model is None:
+        return Path("runs") / "demo"
+    name = model.resolve().name
+    return Path("runs") / (name if name not in ("", ".", "..") else "model")
+
+
 def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | None,
             tokenizer: Path | None, backend: str, user_conf: Path, output_dir: Path | None,
             engine_args: list[str], warmup_samples: int, progress_interval_s: float,
             fake_shape: LatencyShape = LatencyShape(),
-            remote_urls: tuple[str, ...] = (), task: str = "cnn",
+            remote_urls: tuple[str, ...] = (), remote_startup_timeout_s: float = STARTUP_WAIT_S,
+            remote_connect_grace_s: float = CONNECT_GRACE_S, task: str = "cnn",
             max_new_tokens: int | None = None, longest_first: bool = False) -> RunConfig:
     """Fill in the embedded defaults and check what can be checked without loading anything."""
+    if backend == "remote":
+        remote_urls = parse_remote_urls(remote_urls)
+    elif remote_urls:
+        raise ConfigError(f"--remote-url given, but the backend is {backend}; "
+                          f"add --backend remote")
     demo = model is None
     if demo:
         from harness.demo import ensure_demo_assets
@@ -84,12 +102,14 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
     if backend == "vllm" and not model.is_dir():
         raise ConfigError(f"model folder not found: {model}; pass the folder holding config.json "
                           f"and the weights (MODEL=... or --model)")
-    name = "demo" if demo else model.name
     return RunConfig(
         scenario=scenario, mode=mode, model_dir=model, dataset=dataset,
         tokenizer=tokenizer, backend=backend, user_conf=user_conf,
-        output_root=output_dir or Path("runs") / name, engine_args=tuple(engine_args),
+        output_root=output_dir or default_output_root(None if demo else model),
+        engine_args=tuple(engine_args),
         warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
-        fake_shape=fake_shape, remote_urls=remote_urls, task=task,
+        fake_shape=fake_shape, remote_urls=remote_urls,
+        remote_startup_timeout_s=remote_startup_timeout_s,
+        remote_connect_grace_s=remote_connect_grace_s, task=task,
         max_new_tokens=max_new_tokens, longest_first=longest_first,
     )

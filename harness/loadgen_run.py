@@ -6,15 +6,16 @@ harness never recomputes them (harness.summary parses LoadGen's own logs).
 
 from __future__ import annotations
 
-import os
-import signal
+import enum
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
 import mlperf_loadgen as lg
 
+from harness import stop_signals
 from harness.errors import ConfigError
 
 LOADGEN_SCENARIOS = {
@@ -68,13 +69,29 @@ def extra_settings(conf: Path, model: str, scenario: str, mode: str) -> lg.TestS
     return settings
 
 
+STOP_GRACE_S = 5.0  # after a stop, how long LoadGen may take to end and write its logs
+
+
+class TestEnd(enum.Enum):
+    """How a LoadGen test ended."""
+
+    ENDED = "ended"  # LoadGen finished and wrote its logs
+    ABANDONED = "abandoned"  # stopped; LoadGen kept to its schedule past STOP_GRACE_S
+    ABANDONED_BY_USER = "abandoned by a second signal"
+
+
 def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
-             on_interrupt: Callable[[str], None], audit_config: Path | None = None) -> None:
+             on_stop: Callable[[str], None], stopped: threading.Event | None = None,
+             audit_config: Path | None = None) -> TestEnd:
     """Run one LoadGen test, writing its logs into log_dir.
 
-    LoadGen runs on a worker thread so the main thread stays responsive to
-    Ctrl-C: on interrupt, on_interrupt ends the outstanding work (the SUT then
-    reports the run as failed), LoadGen finishes and writes its logs, and this returns.
+    LoadGen runs on a worker thread so the main thread stays responsive. On Ctrl-C or
+    SIGTERM, on_stop(reason) makes the SUT answer everything at once; when the SUT stops
+    by itself (a failed sample), it sets `stopped`. Either way LoadGen then has
+    STOP_GRACE_S to end: Offline and accuracy runs do, and their logs are complete; Server
+    and SingleStream keep LoadGen's schedule (up to min_duration), so the test is
+    abandoned: its thread is left answering nothing but empty queries, and the process
+    must end soon (stop_signals.must_exit_at_once). A second signal abandons at once.
     audit_config: a compliance test's audit settings (LoadGen applies them over settings);
     None runs without (LoadGen would otherwise read an audit.config in the working folder).
     """
@@ -92,48 +109,29 @@ def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
         finally:
             done.set()
 
-    stop = _StopRequests()
-    try:
-        threading.Thread(target=start_test, name="loadgen", daemon=True).start()
-        # An Event, not Thread.join: a join interrupted by Ctrl-C may later return early.
-        interrupted = False
-        while not done.is_set():
-            try:
-                done.wait(0.25)
-            except KeyboardInterrupt:
-                if interrupted:  # asked twice: give up on LoadGen's end of test
-                    print("\n[harness] abandoned; LoadGen's logs may be incomplete",
-                          file=sys.stderr, flush=True)
-                    os._exit(130)
-                interrupted = True
-                on_interrupt(stop.reason())
-                print("\n[harness] stopping: every query is now answered at once; LoadGen "
-                      "ends when its schedule does (Server, SingleStream: up to min_duration) "
-                      "and writes its logs. Ctrl-C again to abandon them.",
-                      file=sys.stderr, flush=True)
-    finally:
-        stop.restore()
-        lg.DestroySUT(sut_handle)
-
-
-class _StopRequests:
-    """While a test runs, SIGTERM (a batch scheduler's time limit, `kill`) stops it the way
-    Ctrl-C does: outstanding queries end, LoadGen writes its logs, the run is FAILED."""
-
-    def __init__(self) -> None:
-        self._terminated = False
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
-
-    def _on_sigterm(self, signum, frame) -> None:
-        self._terminated = True
-        raise KeyboardInterrupt
-
-    def reason(self) -> str:
-        return ("stopped by SIGTERM" if self._terminated
-                else "interrupted by the user (Ctrl-C)")
-
-    def restore(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
+    threading.Thread(target=start_test, name="loadgen", daemon=True).start()
+    # An Event, not Thread.join: a join interrupted by Ctrl-C may later return early.
+    # A signal may land anywhere in this loop, even while the first is being handled: any
+    # after the first abandons.
+    stop_requested, deadline = False, None
+    while not done.is_set():
+        try:
+            if stop_requested and deadline is None:
+                deadline = time.monotonic() + STOP_GRACE_S
+                on_stop(stop_signals.reason())
+                print(f"\n[harness] {stop_signals.reason()}: stopping. Every query is now "
+                      f"answered at once; LoadGen gets {STOP_GRACE_S:.0f} s to end and write "
+                      f"its logs (Ctrl-C again abandons them)", file=sys.stderr, flush=True)
+            if deadline is None and stopped is not None and stopped.is_set():
+                deadline = time.monotonic() + STOP_GRACE_S
+            if deadline is not None and time.monotonic() > deadline:
+                stop_signals.leave_threads_behind()
+                return TestEnd.ABANDONED
+            done.wait(0.25)
+        except KeyboardInterrupt:
+            if stop_requested:
+                stop_signals.leave_threads_behind()
+                return TestEnd.ABANDONED_BY_USER
+            stop_requested = True
+    lg.DestroySUT(sut_handle)
+    return TestEnd.ENDED

@@ -12,13 +12,45 @@ onto the other with this class).
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import ConfigError
+
 TEST06 = "TEST06"
 ACCURACY_LOG = "mlperf_log_accuracy.json"
+MIN_FREE_BYTES = 64 * 2 ** 20  # LoadGen's logs of a performance run, with a wide margin
+
+
+def check_output_root(root: Path, need_bytes: int = MIN_FREE_BYTES) -> None:
+    """Before the engine starts: root exists or can be made, is a folder, takes a file, and
+    has room for the logs. ConfigError naming the folder otherwise."""
+    existing = next(p for p in (root, *root.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"output folder {root}: {existing} is a file, not a folder; pass a "
+                          f"folder with --output-dir (OUTPUT_DIR=)")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"x")
+        probe.unlink()
+        free = shutil.disk_usage(root).free
+    except OSError as e:
+        raise ConfigError(f"output folder {root} cannot be used: {e.strerror}; pass a writable "
+                          f"folder with --output-dir (OUTPUT_DIR=)") from None
+    if free < need_bytes:
+        raise ConfigError(f"output folder {root} has {free / 2 ** 20:,.1f} MiB free; this run's "
+                          f"logs need about {need_bytes / 2 ** 20:,.0f} MiB: free space or pass "
+                          f"another --output-dir")
+
+
+def accuracy_log_bytes(samples: int, max_new_tokens: int) -> int:
+    """About how large LoadGen's accuracy log of `samples` answers grows (8 hex digits a
+    token, plus the entry's keys)."""
+    return samples * (max_new_tokens * 8 + 128)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MIN_DURATION
                            ROUGE_TARGET_SETS, ROUND_SEEDS, SCENARIO_SPECS, SUBMISSION_ROUND,
                            TOKEN_LATENCY_LIMITS_MS)
 from harness.run_layout import ACCURACY_LOG, RunLayout
+from harness.run_status import not_a_result
 from harness.summary import read_detail_log
 from sut.vllm_backend import flag_value
 
@@ -304,39 +307,34 @@ def _copy_source(dst: Path) -> None:
         shutil.copy2(REPO / name, target)
 
 
-def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | None
-            ) -> tuple[Path, list[Finding]]:
-    """Build closed/<org>/ under out from the runs in `runs`; return it and the findings."""
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", org) or not re.fullmatch(r"[A-Za-z0-9_.-]+", system):
-        raise SubmissionError("ORG and SYSTEM may hold letters, digits, '.', '_' and '-' only")
-    present = [s for s in SCENARIOS if (runs / s).is_dir()]
-    strays = sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name not in
-                    (*SCENARIOS, "history", "find-qps", "mmlu")) if runs.is_dir() else []
-    if strays:
-        raise SubmissionError(f"{runs}: unknown scenario folder(s) {', '.join(strays)}; "
-                              f"expected {', '.join(SCENARIOS)}")
-    if "Offline" not in present or not {"Server", "Interactive"} & set(present):
-        raise SubmissionError(f"{runs} has {', '.join(present) or 'no scenario'}; a "
-                              f"{BENCHMARK_NAME} submission needs Offline and Server and/or "
-                              f"Interactive runs (make run-offline, make run-server, ...)")
-    overrides = load_yaml(system_yaml)
-    measurement_overrides = overrides.pop("measurements", {}) or {}
-    desc = system_description(org, system, overrides)
-    root = out / "closed" / org
-    if root.exists():
-        shutil.rmtree(root)
-    findings: list[Finding] = []
-    for scenario in present:
+def _check_inputs(runs: Path, scenarios: list[str]) -> None:
+    """Every file packaging copies exists, and every run it comes from is a result (not a
+    failed, stopped or unfinished one): SubmissionError naming the first that is not."""
+    for scenario in scenarios:
         src = RunLayout(runs, scenario)
-        dst = RunLayout(root / "results" / system / BENCHMARK_NAME, scenario)
         src_perf, src_acc = src.mode_dir("performance"), src.mode_dir("accuracy")
         needed = [(src_perf / f, "make run-" + scenario.lower()) for f in PERF_FILES]
         needed += [(src_acc / f, "make run-accuracy") for f in ACC_FILES]
         needed += [(f, "make run-compliance")
                    for f in (src.test06_verify_file, src.test06_accuracy_log)]
-        needed += [(src.scenario_dir / "user.conf", "written by every run")]
+        needed += [(src_perf / "user.conf", "make run-" + scenario.lower())]
+        for run_dir, made_by in ((src_perf, f"make run-{scenario.lower()}"),
+                                 (src_acc, f"make run-accuracy SCENARIO={scenario}"),
+                                 (src.test06_run_dir, f"make run-compliance SCENARIO={scenario}")):
+            if problem := not_a_result(run_dir):
+                raise SubmissionError(f"{problem}: not packaged; run it again ({made_by})")
         for f, made_by in needed:
             _require(f, f"{scenario} file {f.relative_to(src.scenario_dir)} ({made_by})")
+
+
+def _build(runs: Path, scenarios: list[str], root: Path, system: str, desc: dict[str, str],
+           measurement_overrides: dict) -> list[Finding]:
+    """Write closed/<org>/'s files for this system into root (a fresh folder); the findings."""
+    findings: list[Finding] = []
+    for scenario in scenarios:
+        src = RunLayout(runs, scenario)
+        dst = RunLayout(root / "results" / system / BENCHMARK_NAME, scenario)
+        src_perf, src_acc = src.mode_dir("performance"), src.mode_dir("accuracy")
         perf, acc = dst.mode_dir("performance"), dst.mode_dir("accuracy")
         for d in (perf, acc, dst.test06_accuracy_log.parent):
             d.mkdir(parents=True)
@@ -346,7 +344,8 @@ def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | No
         truncate_accuracy(src_acc, acc)
         shutil.copy2(src.test06_verify_file, dst.test06_verify_file)
         shutil.copy2(src.test06_accuracy_log, dst.test06_accuracy_log)
-        shutil.copy2(src.scenario_dir / "user.conf", dst.scenario_dir / "user.conf")
+        # the user.conf the performance run read (a later run may have changed the scenario's)
+        shutil.copy2(src_perf / "user.conf", dst.scenario_dir / "user.conf")
         cfg_file = src_perf / "harness_config.json"
         cfg = json.loads(cfg_file.read_text()) if cfg_file.is_file() else {}
         (dst.scenario_dir / "measurements.json").write_text(
@@ -363,6 +362,72 @@ def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | No
         "quantization, which needs no calibration data). Edit this file if you quantize with "
         "the MLCommons calibration set.\n")
     _copy_source(root / "src")
+    return findings
+
+
+def _install(built: Path, root: Path, system: str, backup: Path) -> list[str]:
+    """Move what _build wrote into root, replacing only those paths: this system's results
+    for this benchmark, its system description and src/ (earlier copies moved to backup);
+    documentation/calibration.md only if root has none (it is the user's to edit). Other
+    systems' and benchmarks' files are left alone. Returns the paths replaced."""
+    replaced = []
+    items = [Path("results") / system / BENCHMARK_NAME, Path("systems") / f"{system}.json",
+             Path("src"), Path("documentation") / "calibration.md"]
+    for item in items:
+        target = root / item
+        if target.exists():
+            if item.name == "calibration.md":
+                continue
+            (backup / item).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(target), backup / item)
+            replaced.append(str(item))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(built / item), target)
+    return replaced
+
+
+def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | None
+            ) -> tuple[Path, list[Finding]]:
+    """Build closed/<org>/ under out from the runs in `runs`; return it and the findings.
+
+    Everything is checked before anything is written; the tree is built in a fresh folder
+    beside `out`, then moved in, replacing only what packaging makes (see _install); a
+    replaced earlier copy is kept under <out>.replaced/<time>/."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", org) or not re.fullmatch(r"[A-Za-z0-9_.-]+", system):
+        raise SubmissionError("ORG and SYSTEM may hold letters, digits, '.', '_' and '-' only")
+    if not runs.is_dir():
+        raise SubmissionError(f"run folder not found: {runs}; pass the folder holding "
+                              f"Offline/, Server/, ... (RUNS=runs/<model name>)")
+    present = [s for s in SCENARIOS if (runs / s).is_dir()]
+    strays = sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name not in
+                    (*SCENARIOS, "history", "find-qps", "mmlu"))
+    if strays:
+        raise SubmissionError(f"{runs}: unknown scenario folder(s) {', '.join(strays)}; "
+                              f"expected {', '.join(SCENARIOS)}")
+    if "Offline" not in present or not {"Server", "Interactive"} & set(present):
+        raise SubmissionError(f"{runs} has {', '.join(present) or 'no scenario'}; a "
+                              f"{BENCHMARK_NAME} submission needs Offline and Server and/or "
+                              f"Interactive runs (make run-offline, make run-server, ...)")
+    overrides = load_yaml(system_yaml)
+    measurement_overrides = overrides.pop("measurements", {}) or {}
+    desc = system_description(org, system, overrides)
+    _check_inputs(runs, present)
+    out = out.resolve()
+    root = out / "closed" / org
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-", dir=out.parent))
+        try:
+            findings = _build(runs, present, staging, system, desc, measurement_overrides)
+            backup = out.with_name(f"{out.name}.replaced") / time.strftime("%Y%m%d-%H%M%S")
+            replaced = _install(staging, root, system, backup / "closed" / org)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as e:
+        raise SubmissionError(f"cannot write the submission tree under {out}: {e.strerror} "
+                              f"({e.filename}); free space or pass another --out") from None
+    if replaced:
+        print(f"replaced {', '.join(replaced)} in {root}; the earlier copies are in {backup}")
     return root, findings
 
 

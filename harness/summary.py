@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import RunError
+from harness.run_status import not_a_result
 
 _MARK = ":::MLLOG "
 
@@ -124,6 +125,10 @@ def _invalid_reasons(v: dict[str, object], ttft: float | None, tpot: float | Non
 
 
 def parse_run(log_dir: Path, label: str | None = None) -> RunSummary:
+    """LoadGen's verdict for the run in log_dir; RunError when the run failed or was stopped
+    (harness.run_status): such a folder is never read as a result."""
+    if problem := not_a_result(log_dir):
+        raise RunError(f"{problem}; not a result")
     log = read_detail_log(log_dir / "mlperf_log_detail.txt")
     v = log.values
     scenario = str(v.get("effective_scenario", "?"))

@@ -2,7 +2,9 @@
 
 LoadGen silently ignores keys it does not know, so a typo would quietly fall
 back to mlperf.conf's value; every line is checked here against the keys
-LoadGen's FromConfig reads. A clearly marked section applies only to the
+LoadGen's FromConfig reads, and its value against the range LoadGen handles
+(out of it, LoadGen may crash or hang with empty logs, or run a meaningless
+test that still reads VALID). A clearly marked section applies only to the
 embedded demo model (it makes `make run-offline` short on a CPU); for any
 other model the harness leaves it out of the effective user.conf, which is
 written into the run folder and is what LoadGen reads and what gets submitted.
@@ -11,6 +13,7 @@ written into the run folder and is what LoadGen reads and what gets submitted.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +21,97 @@ from pathlib import Path
 from harness.errors import ConfigError
 from harness.rules import LOADGEN_MODEL_DATACENTER
 
-# Keys read by TestSettings::FromConfig (mlcommons-loadgen 6.0.x).
-LOADGEN_KEYS = frozenset("""
-min_duration max_duration min_query_count max_query_count qsl_rng_seed
-sample_index_rng_seed schedule_rng_seed accuracy_log_rng_seed accuracy_log_probability
-accuracy_log_sampling_target print_timestamps performance_issue_unique performance_issue_same
-performance_issue_same_index performance_sample_count_override accuracy_sample_count_override
-sample_concatenate_permutation test05 test05_qsl_rng_seed test05_sample_index_rng_seed
-test05_schedule_rng_seed target_latency_percentile target_latency target_qps samples_per_query
-max_async_queries coalesce_queries use_token_latencies ttft_latency tpot_latency
-infer_token_latencies token_latency_scaling_factor
+_U64 = 2**64 - 1
+# LoadGen doubles min_duration and compares it as int64 nanoseconds: longer wraps around.
+_MAX_MS = (2**63 - 1) // (2 * 10**6)
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values LoadGen handles for a key: a whole number (LoadGen reads it with
+    strtoull) in [low, high], or a real number (strtod) in the open interval (low, high)."""
+
+    whole: bool
+    low: float
+    high: float
+    words: str
+
+    def problem(self, text: str) -> str | None:
+        """What is wrong with text (already a number to _NUMBER) for LoadGen, or None."""
+        hexa = text[:2] in ("0x", "0X")
+        if self.whole and not hexa:
+            if "." in text or "e" in text.lower():
+                return f"must be {self.words} (LoadGen would keep the digits before '.' or 'e')"
+            if re.match(r"[+-]?0\d", text):
+                return f"must be {self.words} (LoadGen would read the leading 0 as octal)"
+        x = int(text, 16) if hexa else int(text) if self.whole else float(text)
+        inside = (self.low <= x <= self.high) if self.whole else (self.low < x < self.high)
+        if inside:
+            return None
+        if not self.whole or 0 <= x <= _U64:
+            return f"must be {self.words}"
+        read = 2**64 + x if -_U64 <= x < 0 else _U64  # strtoull wraps negatives, saturates
+        return f"must be {self.words} (LoadGen would read it as {read})"
+
+
+_BOOL = Range(True, 0, 1, "0 or 1")
+_COUNT = Range(True, 1, _U64, "a whole number >= 1")
+_POSITIVE = Range(False, 0, math.inf, "a positive finite number (> 0)")
+_LATENCY_MS = Range(True, 1, _MAX_MS, f"a whole number of milliseconds from 1 to {_MAX_MS}")
+
+
+def _zero_means(meaning: str) -> Range:
+    """A whole number >= 0, where 0 has a meaning of its own."""
+    return Range(True, 0, _U64, f"a whole number >= 0 (0: {meaning})")
+
+
+# How LoadGen 6.0.17's TestSettings::FromConfig reads each user.conf key, and the values
+# that run as meant. Out of range, LoadGen crashes (exit 139) or hangs with empty logs, or
+# runs on a wrapped-around or meaningless value, often to a VALID result. A dict gives a
+# range per scenario (target_latency is whole ms in Server, real ms in the streams).
+RANGES: dict[str, Range | dict[str, Range]] = {
+    "min_duration": Range(True, 0, _MAX_MS, f"a whole number of milliseconds from 0 to {_MAX_MS}"),
+    "max_duration": Range(True, 0, _MAX_MS,
+                          f"a whole number of milliseconds from 0 (no limit) to {_MAX_MS}"),
+    "min_query_count": _COUNT,  # 0 (with min_duration 0): LoadGen segfaults
+    "max_query_count": _zero_means("no limit"),
+    "samples_per_query": _COUNT,  # MultiStream: LoadGen divides by it
+    # LoadGen reads 0 as "the QSL's count", which the harness takes from this very value.
+    "performance_sample_count_override": Range(
+        True, 1, _U64, "a whole number >= 1 (the harness loads that many samples: 0 crashes)"),
+    "accuracy_sample_count_override": _zero_means("the whole dataset"),
+    "performance_issue_same_index": _zero_means("the first loaded sample"),
+    "accuracy_log_sampling_target": _zero_means("off"),
+    "max_async_queries": _zero_means("no limit"),
+    "token_latency_scaling_factor": _COUNT,  # multiplies the inferred tokens/s
+    "accuracy_log_rng_seed": Range(True, 0, _U64, f"a whole number from 0 to {_U64}"),
+    "print_timestamps": _BOOL,
+    "performance_issue_unique": _BOOL,
+    "performance_issue_same": _BOOL,
+    "sample_concatenate_permutation": _BOOL,  # LoadGen reads any value but 1 as 0
+    "use_token_latencies": _BOOL,
+    "infer_token_latencies": _BOOL,
+    "coalesce_queries": _BOOL,
+    "target_qps": _POSITIVE,
+    # LoadGen reads percent (x 0.01); 100 and above index past its sorted latencies.
+    "target_latency_percentile": Range(False, 0, 100, "a percentage above 0 and below 100"),
+    "ttft_latency": _LATENCY_MS,
+    "tpot_latency": _LATENCY_MS,
+    # Server: 0 is mlperf.conf's own value for the token-latency models.
+    "target_latency": {
+        "Server": Range(True, 0, _MAX_MS,
+                        f"a whole number of milliseconds from 0 to {_MAX_MS} for Server"),
+        **dict.fromkeys(("SingleStream", "MultiStream"), Range(
+            False, 0, math.inf,
+            "a positive finite number of milliseconds (> 0) for SingleStream and MultiStream")),
+    },
+}
+# Keys FromConfig reads only from its built-in mlperf.conf: it ignores them in user.conf.
+MLPERF_CONF_ONLY = frozenset("""
+qsl_rng_seed sample_index_rng_seed schedule_rng_seed accuracy_log_probability test05
+test05_qsl_rng_seed test05_sample_index_rng_seed test05_schedule_rng_seed
 """.split())
+LOADGEN_KEYS = frozenset(RANGES) | MLPERF_CONF_ONLY
 SCENARIOS = frozenset({"SingleStream", "MultiStream", "Server", "Offline", "*"})
 DEMO_BEGIN = re.compile(r"^#\s.*BEGIN DEMO SETTINGS")
 DEMO_END = re.compile(r"^#\s.*END DEMO SETTINGS")
@@ -47,8 +130,17 @@ class UserConf:
         return path
 
 
+def _ranges(scenario: str, name: str) -> list[Range]:
+    """The ranges a value of scenario.name must be in: one per scenario it applies to."""
+    legal = RANGES[name]
+    if isinstance(legal, Range):
+        return [legal]
+    return [r for s, r in legal.items() if scenario in (s, "*")]
+
+
 def _check_line(source: Path, line_no: int, line: str) -> None:
-    """Tokenize the line as LoadGen's parser does, and reject what it would reject or ignore."""
+    """Tokenize the line as LoadGen's parser does; reject what it would reject, ignore or
+    misread."""
     where = f"{source}:{line_no}"
     tokens = line.split()
     if not tokens or tokens[0] == "#":
@@ -77,8 +169,14 @@ def _check_line(source: Path, line_no: int, line: str) -> None:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"{where}: LoadGen has no setting {name!r} (it would be ignored "
                           f"silently){hint}")
+    if name in MLPERF_CONF_ONLY:
+        raise ConfigError(f"{where}: LoadGen reads {name!r} only from its built-in mlperf.conf "
+                          f"(it would be ignored silently here); remove this line")
     if not _NUMBER.match(value):
         raise ConfigError(f"{where}: value {value!r} for {key} must be a number")
+    for legal in _ranges(scenario, name):
+        if problem := legal.problem(value):
+            raise ConfigError(f"{where}: {key} = {value}: {problem}")
 
 
 def load_user_conf(source: Path, demo: bool) -> UserConf:

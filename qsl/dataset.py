@@ -125,24 +125,20 @@ def parse_record(i: int, record: dict[str, Any], vocab_size: int
             f"{where} must be a list of token ids, found {kind}")]
     if not value:
         return None, [*problems, _wrong_type(f"{where} is empty")]
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError, OverflowError):
-        arr = np.asarray([], dtype=object)
-    if arr.ndim != 1 or arr.dtype.kind not in "iu":
-        bad = next((t for t in value if type(t) is not int), value[0])
+    if set(map(type, value)) != {int}:  # true/false are ints to Python, not token ids
+        k, bad = next((k, t) for k, t in enumerate(value) if type(t) is not int)
         return None, [*problems, _wrong_type(
-            f"{where} holds a non-integer token id {bad!r}")]
-    lo, hi = int(arr.min()), int(arr.max())
+            f"{where} holds {json.dumps(bad)} at position {k}, not an integer token id")]
+    lo, hi = min(value), max(value)
     if lo < 0 or hi >= vocab_size:
         problems.append(RecordProblem("token ids outside the vocabulary", (
             f"{where} holds token id {lo if lo < 0 else hi}, outside the model's vocabulary "
             f"[0, {vocab_size}); was the file tokenized for another model?")))
-    if arr[0] != BOS_TOKEN_ID:
+    if value[0] != BOS_TOKEN_ID:
         problems.append(RecordProblem("first token not BOS", (
-            f"{where} starts with token {arr[0]}, not BOS ({BOS_TOKEN_ID}); the MLPerf "
+            f"{where} starts with token {value[0]}, not BOS ({BOS_TOKEN_ID}); the MLPerf "
             f"prompts are tokenized with BOS")))
-    return (None if problems else arr.astype(TOKEN_DTYPE)), problems
+    return (None if problems else np.asarray(value, dtype=TOKEN_DTYPE)), problems
 
 
 def load_dataset(path: Path | str, vocab_size: int) -> Dataset:

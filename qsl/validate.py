@@ -1,21 +1,78 @@
 """Check a CNN-DailyMail file and report every problem precisely (`dataset validate`).
 
-Errors break a run or its accuracy (fields, types, vocabulary, BOS, lengths, a
-tok_input that is not the tokenized prompt). Notes do not (a size that is no
-MLPerf set's, duplicate prompts).
+Errors break a run or its accuracy (fields, types, vocabulary, BOS, prompt
+lengths, a tok_input that is not the tokenized prompt). Notes do not (a size
+that is no MLPerf set's, duplicate prompts). Prompts are checked against the
+model's context less the answer (`--model`), or else the MLPerf reference's
+maximum input.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import DatasetError
+from harness.errors import ConfigError, DatasetError
 from harness.rules import (DATACENTER_SAMPLE_COUNT, EDGE_SAMPLE_COUNT, LLAMA3_VOCAB_SIZE,
-                           PROMPT_TEMPLATE)
+                           MAX_NEW_TOKENS, PROMPT_TEMPLATE)
 from qsl.dataset import parse_record, read_records
 
 MAX_LISTED = 10  # problems listed per kind; the rest are counted
+# The MLPerf reference's preprocessing (language/llama3.1-8b/download_cnndm.py) sets the
+# tokenizer's model_max_length to 8000; MLPerf states no other input limit for llama3.1-8b.
+MLPERF_MAX_PROMPT_TOKENS = 8000
+# config.json keys that bound the context; like vLLM's default max_model_len, the smallest wins
+_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
+                 "model_max_length", "max_sequence_length", "max_seq_length", "seq_len")
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    """What a model folder's config.json says a dataset must fit."""
+
+    vocab_size: int
+    max_prompt_tokens: int  # the context less MAX_NEW_TOKENS for the answer
+    source: str  # where max_prompt_tokens comes from, for the report
+
+
+def read_model_limits(model_dir: Path) -> ModelLimits:
+    """The vocabulary and prompt limit in MODEL_DIR/config.json; ConfigError when unreadable."""
+    path = Path(model_dir) / "config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise _no_config(model_dir, e.strerror) from e
+    except ValueError as e:
+        raise _no_config(model_dir, f"not valid JSON: {e}") from e
+    if not isinstance(config, dict):
+        raise _no_config(model_dir, "not a JSON object")
+    found = {k: config[k] for k in _CONTEXT_KEYS if k in config}
+    vocab = config.get("vocab_size", LLAMA3_VOCAB_SIZE)
+    for key, value in [*found.items(), ("vocab_size", vocab)]:
+        if type(value) is not int or value <= 0:
+            raise _no_config(model_dir, f"{key} is {json.dumps(value)}, not a positive integer")
+    if not found:
+        raise _no_config(model_dir, "it has no max_position_embeddings")
+    key = min(found, key=found.get)
+    return ModelLimits(vocab, found[key] - MAX_NEW_TOKENS,
+                       f"{key} {found[key]:,} in {path} less {MAX_NEW_TOKENS} answer tokens")
+
+
+def _no_config(model_dir: Path, why: str) -> ConfigError:
+    return ConfigError(f"--model {model_dir}: no usable config.json ({why}); pass the model "
+                       f"folder, the one holding config.json")
+
+
+def prompt_limit(max_prompt_tokens: int | None, model: ModelLimits | None) -> tuple[int, str]:
+    """The prompt limit and where it comes from: the smaller of --max-prompt-tokens and the
+    model's; with neither, the MLPerf reference's maximum input."""
+    limits = [(max_prompt_tokens, "--max-prompt-tokens")] if max_prompt_tokens is not None else []
+    if model is not None:
+        limits.append((model.max_prompt_tokens, model.source))
+    return min(limits) if limits else (
+        MLPERF_MAX_PROMPT_TOKENS, "the MLPerf reference's maximum input; --model checks "
+                                  "against a model's context")
 
 
 @dataclass
@@ -45,10 +102,16 @@ class ValidationReport:
 
 
 def validate_file(path: Path, vocab_size: int = LLAMA3_VOCAB_SIZE, tokenizer=None,
-                  max_prompt_tokens: int | None = None) -> ValidationReport:
-    """Every check on every record; unreadable files raise DatasetError (nothing to check)."""
+                  max_prompt_tokens: int | None = None, model_dir: Path | None = None
+                  ) -> ValidationReport:
+    """Every check on every record; unreadable files raise DatasetError (nothing to check).
+    With model_dir, its config.json gives the vocabulary and the prompt limit."""
+    model = read_model_limits(model_dir) if model_dir is not None else None
+    vocab_size = model.vocab_size if model else vocab_size
+    max_prompt_tokens, limit_source = prompt_limit(max_prompt_tokens, model)
     records = read_records(path)
     report = ValidationReport(path=Path(path), count=len(records))
+    report.notes.append(f"prompts checked against {max_prompt_tokens:,} tokens ({limit_source})")
     if len(records) not in (DATACENTER_SAMPLE_COUNT, EDGE_SAMPLE_COUNT):
         report.notes.append(f"{len(records):,} records: not an MLPerf set "
                             f"({DATACENTER_SAMPLE_COUNT:,} datacenter, {EDGE_SAMPLE_COUNT:,} edge)")
@@ -60,7 +123,7 @@ def validate_file(path: Path, vocab_size: int = LLAMA3_VOCAB_SIZE, tokenizer=Non
         if any(p.stops_checks for p in problems):
             continue
         toks = r["tok_input"]
-        if max_prompt_tokens is not None and len(toks) > max_prompt_tokens:
+        if len(toks) > max_prompt_tokens:
             report.error("prompts too long", f"record {i}: {len(toks):,} tokens > "
                                              f"{max_prompt_tokens:,}")
         key = tuple(toks)

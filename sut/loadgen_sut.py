@@ -8,15 +8,17 @@ FirstTokenComplete with the first chunk's tokens the moment they exist, then
 QuerySamplesComplete with all tokens (which start with those first tokens, as
 TEST06 checks).
 A sample that fails fails the run: it is recorded, every other request is
-cancelled (aborted in the engine), and each outstanding query is completed
-empty only so LoadGen can finish and write its logs; the harness then reports
-the run as FAILED and exits non-zero.
+cancelled (aborted in the engine), `stopped` is set, and each outstanding or later
+query is completed empty only so LoadGen can finish and write its logs; the harness
+then reports the run as FAILED and exits non-zero. Once stopped, queries are answered
+on LoadGen's own thread, so they still are after the engine loop has closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 import time
 from dataclasses import dataclass
 from typing import Sequence
@@ -50,17 +52,24 @@ class LoadgenSut:
         self._progress = progress
         self._tasks: dict[int, asyncio.Task] = {}
         self.errors: list[SampleError] = []
+        self.stopped = threading.Event()  # set at the first failure or stop
 
     # LoadGen callbacks (LoadGen's threads): schedule and return.
     def issue_queries(self, query_samples) -> None:
         batch = [(q.id, q.index) for q in query_samples]
+        if self.stopped.is_set():
+            for query_id, _ in batch:
+                self._give_up(query_id)
+            return
         self._loop.call_soon(self._start, batch, time.monotonic_ns())
 
     def flush_queries(self) -> None:
         pass
 
     def abort(self, reason: str) -> None:
-        """Stop the run from any thread (e.g. Ctrl-C): outstanding queries end empty, run FAILED."""
+        """Stop the run from any thread (e.g. Ctrl-C): outstanding queries end empty, run FAILED;
+        queries LoadGen issues from now on are answered at once on its thread."""
+        self.stopped.set()
         self._loop.call_soon(self._fail, None, None, reason)
 
     # Engine loop.
@@ -103,10 +112,12 @@ class LoadgenSut:
         if task.cancelled():
             if not self.errors:  # cancelled from outside: still never a silent empty answer
                 self.errors.append(SampleError(None, query_id, "request cancelled"))
+                self.stopped.set()
             self._give_up(query_id)
 
     def _fail(self, query_id: int | None, index: int | None, error: str) -> None:
         self.errors.append(SampleError(index, query_id, error))
+        self.stopped.set()
         if index is not None:
             self._progress.failed += 1
         if query_id is not None:

@@ -14,6 +14,7 @@ from harness.errors import ConfigError
 from qsl.dataset import Dataset
 from sut.backend import Backend, GenerationParams
 from sut.fake_backends import LatencyShape
+from sut.remote_backend import CONNECT_GRACE_S, STARTUP_WAIT_S
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class BackendRequest:
     scenario: str  # a key of harness.rules.SCENARIO_SPECS
     fake_shape: LatencyShape = LatencyShape()  # fake-latency only
     remote_urls: tuple[str, ...] = ()  # remote only
+    remote_startup_timeout_s: float = STARTUP_WAIT_S  # remote only
+    remote_connect_grace_s: float = CONNECT_GRACE_S  # remote only
 
 
 def _vllm(r: BackendRequest) -> Backend:
@@ -64,14 +67,12 @@ REMOTE_WINDOW = 512  # requests in flight per endpoint; the rest wait for the fi
 
 
 def _remote(r: BackendRequest) -> Backend:
-    from sut.remote_backend import RemoteBackend
+    from sut.remote_backend import RemoteBackend, parse_remote_urls
     from sut.replicas import ReplicaSet
 
-    if not r.remote_urls:
-        raise ConfigError("the remote backend needs at least one --remote-url "
-                          "(e.g. http://127.0.0.1:8000, a `vllm serve` endpoint)")
-    return ReplicaSet([RemoteBackend(u, r.params) for u in r.remote_urls], r.params,
-                      window=REMOTE_WINDOW)
+    return ReplicaSet([RemoteBackend(u, r.params, r.remote_startup_timeout_s,
+                                     r.remote_connect_grace_s)
+                       for u in parse_remote_urls(r.remote_urls)], r.params, window=REMOTE_WINDOW)
 
 
 BACKENDS: dict[str, Callable[[BackendRequest], Backend]] = {

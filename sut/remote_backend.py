@@ -2,35 +2,112 @@
 
 Token ids in (the completion prompt is the list of ids), exact token ids out
 (`return_token_ids`: never re-tokenized text), streamed as server-sent events
-when the scenario streams. Start-up waits for the server's /v1/models with retries;
-a request that fails (connection lost, HTTP error, a server that died) raises, so
-the sample, and the run, fails with the server's URL in the message.
+when the scenario streams. A request that fails (connection lost, HTTP error, a
+server that died) raises, so the sample, and the run, fails with the server's URL.
+
+URLs are checked before anything starts (`parse_remote_urls`: http or https, a host,
+optional port and path; a repeated endpoint is a ConfigError).
+
+Start-up. `vllm serve` (0.32) binds its port before loading the model but listens
+only once the model is loaded, so a starting server refuses connections exactly like
+a wrong URL (measured: 120-130 s of "connection refused" for the tiny demo model on 2
+CPU cores, then /v1/models answers 200 at once, never 503). Hence:
+  - refused / unresolvable / connect timeout: retried for `connect_grace_s` (5 s, at
+    most the timeout), then SetupError saying how to start the server; a run started
+    together with its server passes --remote-connect-grace SECONDS to wait it out;
+  - anything that answers but is not ready (HTTP 5xx, 408, 429, a dropped or slow
+    answer; e.g. a proxy in front of a loading server): waited on up to
+    `startup_wait_s` (600 s, --remote-startup-timeout), even if it refuses again;
+  - an answer that no vLLM server gives (another 4xx, a 200 without a model list):
+    SetupError at once.
+While waiting, a line says so at once and again every 10 s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
+import sys
 import time
-from typing import AsyncIterator
+from typing import AsyncIterator, Sequence
+from urllib.parse import urlsplit
 
-from harness.errors import SetupError
+from harness.errors import ConfigError, SetupError
 from qsl.records import Sample
 from sut.backend import GenerationParams, TokenChunk
 
-STARTUP_WAIT_S = 600.0  # a server may still be loading its model
+STARTUP_WAIT_S = 600.0  # a server that answers may still be loading its model
+CONNECT_GRACE_S = 5.0  # how long a refused connection is retried
+URL_EXAMPLE = "--remote-url http://127.0.0.1:8000"
 _RETRY_S = 1.0
+_PROGRESS_S = 10.0
+_PROBE_TIMEOUT = dict(total=10, sock_connect=3)  # one start-up look at /v1/models
+_HOST = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")  # a name, an IPv4 or an IPv6 address
+
+
+def _say(msg: str) -> None:
+    print(f"[harness] {msg}", file=sys.stderr, flush=True)
+
+
+def _why(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+def _url_problem(text: str) -> str | None:
+    if "://" not in text:
+        guess = f"; did you mean http://{text}?" if re.fullmatch(r"[\w.-]+:\d+", text) else ""
+        return f"is not a URL (no http:// or https://{guess})"
+    s = urlsplit(text)
+    if s.scheme not in ("http", "https"):
+        return f"has the scheme {s.scheme!r} (http or https only)"
+    if not s.hostname or not _HOST.fullmatch(s.hostname):
+        return "has no host" if not s.hostname else f"has a bad host {s.hostname!r}"
+    try:
+        port = s.port
+    except ValueError:
+        port = 0
+    if port == 0 or s.netloc.endswith(":"):
+        return "has a bad port (1-65535)"
+    if s.username is not None or s.query or s.fragment or "?" in text or "#" in text:
+        return "has user info, a query or a fragment (scheme, host, port and path only)"
+    if s.path.rstrip("/").endswith("/v1"):
+        return "ends in /v1 (the harness adds /v1/completions itself)"
+    return None
+
+
+def parse_remote_urls(texts: Sequence[str]) -> tuple[str, ...]:
+    """The --remote-url values, checked and normalized (lower-case scheme and host, no
+    trailing slash); ConfigError naming a bad URL, a repeated one (the same server twice
+    would get twice the requests in flight), or none at all."""
+    if not texts:
+        raise ConfigError(f"the remote backend needs at least one --remote-url (a `vllm serve` "
+                          f"endpoint), e.g. {URL_EXAMPLE}")
+    urls: dict[str, str] = {}
+    for text in texts:
+        if problem := _url_problem(text):
+            raise ConfigError(f"--remote-url {text!r} {problem}; give the root URL of a "
+                              f"`vllm serve` server, e.g. {URL_EXAMPLE}")
+        s = urlsplit(text)
+        host = f"[{s.hostname}]" if ":" in s.hostname else s.hostname
+        url = f"{s.scheme}://{host}{f':{s.port}' if s.port else ''}{s.path.rstrip('/')}"
+        if url in urls:
+            raise ConfigError(f"--remote-url {text!r} repeats {urls[url]!r} (both are {url}); "
+                              f"give each endpoint once")
+        urls[url] = text
+    return tuple(urls)
 
 
 class RemoteBackend:
     """One `vllm serve` endpoint."""
 
-    def __init__(self, url: str, params: GenerationParams, startup_wait_s: float = STARTUP_WAIT_S
-                 ) -> None:
+    def __init__(self, url: str, params: GenerationParams, startup_wait_s: float = STARTUP_WAIT_S,
+                 connect_grace_s: float = CONNECT_GRACE_S) -> None:
         self.url = url.rstrip("/")
         self.name = f"remote {self.url}"
         self._params = params
         self._startup_wait_s = startup_wait_s
+        self._connect_grace_s = min(connect_grace_s, startup_wait_s)
         self._session = None
         self._model: str | None = None
         self._max_model_len: int | None = None
@@ -41,24 +118,77 @@ class RemoteBackend:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=30),
             connector=aiohttp.TCPConnector(limit=0))
-        deadline = time.monotonic() + self._startup_wait_s
-        last_error = ""
-        while time.monotonic() < deadline:
-            try:
-                async with self._session.get(f"{self.url}/v1/models") as r:
-                    if r.status == 200:
-                        model = (await r.json())["data"][0]
-                        self._model = model["id"]
-                        self._max_model_len = model.get("max_model_len")
-                        return
-                    last_error = f"HTTP {r.status}"
-            except (aiohttp.ClientError, OSError, KeyError, IndexError) as e:
-                last_error = f"{type(e).__name__}: {e}"
+        try:
+            await self._wait_until_ready()
+        except BaseException:
+            await self.shutdown()
+            raise
+
+    async def _wait_until_ready(self) -> None:
+        """Probe /v1/models until it lists a model (the policy: see the module docstring)."""
+        t0 = time.monotonic()
+        answered, shown_limit, next_note = False, 0.0, 0.0
+        while True:
+            state, why = await self._probe()
+            now = time.monotonic()
+            if state == "ready":
+                if shown_limit:
+                    _say(f"the vLLM server at {self.url} is ready after {now - t0:.0f} s")
+                return
+            answered = answered or state == "answered"
+            limit = self._startup_wait_s if answered else self._connect_grace_s
+            if now - t0 >= limit:
+                raise SetupError(self._not_ready(answered, limit, why))
+            if limit != shown_limit:
+                _say(f"waiting for the vLLM server at {self.url} (up to {limit:g} s) ... ({why})")
+                shown_limit, next_note = limit, now + _PROGRESS_S
+            elif now >= next_note:
+                _say(f"still waiting for {self.url}: {now - t0:.0f} of {limit:g} s ({why})")
+                next_note += _PROGRESS_S
             await asyncio.sleep(_RETRY_S)
-        await self.shutdown()
-        raise SetupError(f"no vLLM server answered at {self.url} within "
-                         f"{self._startup_wait_s:.0f} s ({last_error}); start it with "
-                         f"`vllm serve MODEL --port ...` and check the URL")
+
+    async def _probe(self) -> tuple[str, str]:
+        """One look at /v1/models: ("ready", ""), ("refused", why) when nothing answers, or
+        ("answered", why) for a server not ready yet; SetupError for a non-vLLM answer."""
+        import aiohttp
+
+        try:
+            async with self._session.get(f"{self.url}/v1/models",
+                                         timeout=aiohttp.ClientTimeout(**_PROBE_TIMEOUT)) as r:
+                if r.status == 200:
+                    self._read_model(await r.text())
+                    return "ready", ""
+                if r.status < 500 and r.status not in (408, 429):
+                    text = " ".join((await r.text()).split())[:120]
+                    raise SetupError(f"{self.url}/v1/models answered HTTP {r.status} ({text!r}); "
+                                     f"is {self.url} the root URL of a `vllm serve` server? "
+                                     f"e.g. {URL_EXAMPLE}")
+                return "answered", f"HTTP {r.status}"
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as e:
+            refused = isinstance(getattr(e, "os_error", None), ConnectionRefusedError)
+            return "refused", "connection refused" if refused else _why(e)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+            return "answered", _why(e)
+
+    def _read_model(self, body: str) -> None:
+        try:
+            model = json.loads(body)["data"][0]
+            self._model, self._max_model_len = model["id"], model.get("max_model_len")
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise SetupError(f"{self.url}/v1/models answered 200 without a model list "
+                             f"({_why(e)}); is it a `vllm serve` server?") from e
+
+    def _not_ready(self, answered: bool, limit: float, why: str) -> str:
+        if answered:
+            return (f"the vLLM server at {self.url} was not ready within {limit:g} s "
+                    f"(last: {why}); check its log, or wait longer with "
+                    f"--remote-startup-timeout SECONDS")
+        s = urlsplit(self.url)
+        port = s.port or (443 if s.scheme == "https" else 80)
+        return (f"nothing answers at {self.url} ({why}, for {limit:g} s): start the server "
+                f"(`vllm serve MODEL --port {port}`) or check the host and port; if it is still "
+                f"loading its model (vllm serve opens its port only then), wait for it with "
+                f"--remote-connect-grace {STARTUP_WAIT_S:.0f}")
 
     async def health_check(self) -> None:
         import aiohttp

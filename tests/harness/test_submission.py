@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from harness import run_status
 from harness.submission import SYSTEM_FIELDS, weights_as_run
 from tests.conftest import REPO, run_cli
 
@@ -118,6 +119,51 @@ def test_missing_test06_is_named(runs, yaml_file, tmp_path):
     shutil.rmtree(partial / "Server" / "TEST06")
     res = _package(partial, tmp_path / "c", yaml_file)
     assert res.returncode == 7 and "Server file TEST06/verify_accuracy.txt (make run-compliance)" in res.stderr
+
+
+@pytest.mark.parametrize("folder, mark, said", [
+    ("Server/performance/run_1", "failed", "FAILED: stopped by SIGTERM"),
+    ("Offline/accuracy", "failed", "FAILED: stopped by SIGTERM"),
+    ("Server/TEST06/run", "running", "never finished"),
+])
+def test_a_failed_or_unfinished_run_is_never_packaged(runs, yaml_file, tmp_path, folder, mark,
+                                                       said):
+    bad = tmp_path / "bad"
+    shutil.copytree(runs, bad)
+    if mark == "failed":
+        run_status.mark_failed(bad / folder, "stopped by SIGTERM")
+    else:
+        run_status.mark_running(bad / folder)  # as a harness killed with -9 leaves it
+    res = _package(bad, tmp_path / "sub", yaml_file)
+    assert res.returncode == 7, res.stderr
+    assert f"the run in {bad / folder} {said}" in res.stderr and "not packaged" in res.stderr
+    assert not (tmp_path / "sub").exists()
+
+
+def test_packaging_replaces_only_what_it_builds(runs, yaml_file, tmp_path):
+    out = tmp_path / "sub"
+    org = out / "closed" / "Demo"
+    others = {org / "results" / "gpu8" / "llama3.1-8b" / "Offline" / "README.md": "other system",
+              org / "results" / "cpu2" / "resnet" / "Offline" / "README.md": "other benchmark",
+              org / "systems" / "gpu8.json": "{}",
+              org / "documentation" / "calibration.md": "# my own recipe",
+              out / "closed" / "OtherOrg" / "systems" / "x.json": "{}"}
+    for path, text in others.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    _package(runs, out, yaml_file)
+    readme = org / "results" / "cpu2" / "llama3.1-8b" / "Offline" / "README.md"
+    readme.write_text("an earlier packaging")
+    res = _package(runs, out, yaml_file)
+    assert res.returncode == 7, res.stderr  # tiny runs: findings, but the tree is written
+    for path, text in others.items():
+        assert path.read_text() == text, path
+    assert readme.read_text().startswith("# llama3.1-8b Offline")
+    kept = list((tmp_path / "sub.replaced").glob("*/closed/Demo/results/cpu2/llama3.1-8b"))
+    assert len(kept) == 1 and (kept[0] / "Offline" / "README.md").read_text() == \
+        "an earlier packaging"
+    assert "earlier copies are in" in res.stdout
+    assert not list(tmp_path.glob(".sub-building-*"))
 
 
 @pytest.mark.parametrize("flags, expected", [

@@ -32,8 +32,22 @@ BROKEN = [
     ("missing field", json.dumps([{"input": "a", "output": "b"}]), "record 0 is missing field(s) tok_input"),
     ("empty tokens", json.dumps([{**GOOD, "tok_input": []}]), "record 0 field 'tok_input' is empty"),
     ("tokens not list", json.dumps([{**GOOD, "tok_input": "1 2"}]), "must be a list of token ids"),
-    ("float token", json.dumps([{**GOOD, "tok_input": [128000, 2.5]}]), "non-integer token id 2.5"),
-    ("string token", json.dumps([{**GOOD, "tok_input": [128000, "2"]}]), "non-integer token id '2'"),
+    ("float token", json.dumps([{**GOOD, "tok_input": [128000, 2.5]}]),
+     "record 0 field 'tok_input' holds 2.5 at position 1, not an integer token id"),
+    ("whole float token", json.dumps([GOOD, {**GOOD, "tok_input": [128000, 1.0]}]),
+     "record 1 field 'tok_input' holds 1.0 at position 1, not an integer token id"),
+    ("string token", json.dumps([{**GOOD, "tok_input": [128000, "2"]}]),
+     "record 0 field 'tok_input' holds \"2\" at position 1, not an integer token id"),
+    ("true token", json.dumps([GOOD, {**GOOD, "tok_input": [128000, 9906, True]}]),
+     "record 1 field 'tok_input' holds true at position 2, not an integer token id"),
+    ("false token", json.dumps([{**GOOD, "tok_input": [128000, False]}]),
+     "record 0 field 'tok_input' holds false at position 1, not an integer token id"),
+    ("only booleans", json.dumps([{**GOOD, "tok_input": [True, False]}]),
+     "record 0 field 'tok_input' holds true at position 0, not an integer token id"),
+    ("null token", json.dumps([{**GOOD, "tok_input": [128000, None]}]),
+     "record 0 field 'tok_input' holds null at position 1, not an integer token id"),
+    ("huge id", json.dumps([{**GOOD, "tok_input": [128000, 10 ** 30]}]),
+     f"holds token id {10 ** 30}, outside the model's vocabulary"),
     ("out of vocab", json.dumps([GOOD, {**GOOD, "tok_input": [128000, 128256]}]),
      "record 1 field 'tok_input' holds token id 128256, outside the model's vocabulary"),
     ("negative id", json.dumps([{**GOOD, "tok_input": [128000, -1, 5]}]), "holds token id -1"),
@@ -72,3 +86,14 @@ def test_one_checker_serves_loading_and_validation(tmp_path):
         load_dataset(path, vocab_size=128256)
     report = validate_file(path)
     assert set(report.errors) == {"token ids outside the vocabulary", "first token not BOS"}
+
+
+@pytest.mark.parametrize("bad,shown", [(True, "true"), (1.0, "1.0"), (None, "null")])
+def test_booleans_floats_and_null_are_not_token_ids_to_validate(tmp_path, bad, shown):
+    from qsl.validate import validate_file
+
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps([GOOD, {**GOOD, "tok_input": [128000, 5, bad]}]))
+    report = validate_file(path)
+    assert report.errors == {"wrong types": [
+        f"record 1 field 'tok_input' holds {shown} at position 2, not an integer token id"]}
