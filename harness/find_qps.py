@@ -21,6 +21,7 @@ from harness import loadgen_run
 from harness.config import RunConfig
 from harness.errors import ConfigError, RunError
 from harness.rules import SCENARIO_SPECS, ScenarioSpec
+from harness.run_layout import check_output_root
 from harness.runner import EngineSession, load_run_dataset, say
 from harness.userconf import DEMO_BEGIN, DEMO_END, load_user_conf
 
@@ -128,6 +129,7 @@ def find_qps(cfg: RunConfig, duration_s: float, min_queries: int, start_qps: flo
         raise ConfigError(f"find-qps is for Server and Interactive, not {cfg.scenario}")
     base = load_user_conf(cfg.user_conf, demo=cfg.demo).text
     dataset = load_run_dataset(cfg)
+    check_output_root(cfg.output_root / "find-qps")
     root = cfg.output_root / "find-qps" / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     root.mkdir(parents=True)
     capacity = None

@@ -23,6 +23,9 @@ MIN_NEW_TOKENS = 1
 STOP_TOKEN_IDS = (128001, 128008, 128009)
 BOS_TOKEN_ID = 128000
 LLAMA3_VOCAB_SIZE = 128256
+# The MLPerf reference's preprocessing (language/llama3.1-8b/download_cnndm.py) sets the
+# tokenizer's model_max_length to 8000; MLPerf states no other input limit for llama3.1-8b.
+MLPERF_MAX_PROMPT_TOKENS = 8000
 
 # The prompt the MLCommons preprocessing wraps each article in (no chat template).
 PROMPT_TEMPLATE = (

@@ -15,13 +15,10 @@ from pathlib import Path
 
 from harness.errors import ConfigError, DatasetError
 from harness.rules import (DATACENTER_SAMPLE_COUNT, EDGE_SAMPLE_COUNT, LLAMA3_VOCAB_SIZE,
-                           MAX_NEW_TOKENS, PROMPT_TEMPLATE)
+                           MAX_NEW_TOKENS, MLPERF_MAX_PROMPT_TOKENS, PROMPT_TEMPLATE)
 from qsl.dataset import parse_record, read_records
 
 MAX_LISTED = 10  # problems listed per kind; the rest are counted
-# The MLPerf reference's preprocessing (language/llama3.1-8b/download_cnndm.py) sets the
-# tokenizer's model_max_length to 8000; MLPerf states no other input limit for llama3.1-8b.
-MLPERF_MAX_PROMPT_TOKENS = 8000
 # config.json keys that bound the context; like vLLM's default max_model_len, the smallest wins
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
                  "model_max_length", "max_sequence_length", "max_seq_length", "seq_len")

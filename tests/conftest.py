@@ -37,6 +37,24 @@ def run_cli(*args: str, timeout: float = 600, module: str = "harness") -> subpro
                           capture_output=True, text=True, timeout=timeout)
 
 
+def make_submission_runs(root: Path) -> Path:
+    """Offline and Server runs (performance, accuracy, TEST06) with the fake backends under
+    root, short enough for tests: everything packaging needs."""
+    conf = root / "short.conf"
+    conf.write_text((REPO / "user.conf").read_text()
+                    + "llama3_1-8b.Server.min_query_count = 48\nllama3_1-8b.Server.target_qps = 16\n")
+    common = ("--output-dir", str(root), "--progress-interval", "0", "--user-conf", str(conf))
+    for args in (("run-offline", "--backend", "fake-oracle"),
+                 ("run-accuracy", "--backend", "fake-oracle"),
+                 ("run-compliance", "--backend", "fake-oracle"),
+                 ("run-server", "--backend", "fake-latency"),
+                 ("run-accuracy", "--scenario", "Server", "--backend", "fake-oracle"),
+                 ("run-compliance", "--scenario", "Server", "--backend", "fake-oracle")):
+        res = run_cli(*args, *common)
+        assert res.returncode == 0, res.stderr
+    return root
+
+
 @pytest.fixture
 def write_dataset(tmp_path, tokenizer):
     """Write a small MLPerf-layout dataset from (article, reference) pairs; return its path."""

@@ -120,24 +120,11 @@ _RUNS_CACHE: list[Path] = []
 
 
 def _complete_runs() -> Path:
-    """Offline and Server runs (performance, accuracy, TEST06) with the fake backends, once."""
+    """A complete tree of fake-backend runs, made once."""
+    from tests.conftest import make_submission_runs
+
     if not _RUNS_CACHE:
-        root = Path(tempfile.mkdtemp(prefix="probe-runs-"))
-        conf = root / "short.conf"
-        conf.write_text((REPO / "user.conf").read_text()
-                        + "llama3_1-8b.Server.min_query_count = 48\n"
-                          "llama3_1-8b.Server.target_qps = 16\n")
-        for args in (("run-offline", "--backend", "fake-oracle"),
-                     ("run-accuracy", "--backend", "fake-oracle"),
-                     ("run-compliance", "--backend", "fake-oracle"),
-                     ("run-server", "--backend", "fake-latency"),
-                     ("run-accuracy", "--scenario", "Server", "--backend", "fake-oracle"),
-                     ("run-compliance", "--scenario", "Server", "--backend", "fake-oracle")):
-            subprocess.run([sys.executable, "-m", "harness", *args, "--output-dir",
-                            str(root / "runs"), "--user-conf", str(conf),
-                            "--progress-interval", "0"], cwd=REPO, check=True,
-                           capture_output=True)
-        _RUNS_CACHE.append(root / "runs")
+        _RUNS_CACHE.append(make_submission_runs(Path(tempfile.mkdtemp(prefix="probe-runs-"))))
     return _RUNS_CACHE[0]
 
 

@@ -7,8 +7,9 @@ import shutil
 import pytest
 
 from harness import run_status
-from harness.submission import SYSTEM_FIELDS, weights_as_run
-from tests.conftest import REPO, run_cli
+from harness.submission import weights_as_run
+from harness.system_description import SYSTEM_FIELDS
+from tests.conftest import make_submission_runs, run_cli
 
 SYSTEM_YAML = """\
 host_storage_capacity: 1 TB
@@ -26,20 +27,7 @@ cooling: air
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("runs")
-    conf = root / "short.conf"
-    conf.write_text((REPO / "user.conf").read_text()
-                    + "llama3_1-8b.Server.min_query_count = 48\nllama3_1-8b.Server.target_qps = 16\n")
-    common = ("--output-dir", str(root), "--progress-interval", "0", "--user-conf", str(conf))
-    for args in (("run-offline", "--backend", "fake-oracle"),
-                 ("run-accuracy", "--backend", "fake-oracle"),
-                 ("run-compliance", "--backend", "fake-oracle"),
-                 ("run-server", "--backend", "fake-latency"),
-                 ("run-accuracy", "--scenario", "Server", "--backend", "fake-oracle"),
-                 ("run-compliance", "--scenario", "Server", "--backend", "fake-oracle")):
-        res = run_cli(*args, *common)
-        assert res.returncode == 0, res.stderr
-    return root
+    return make_submission_runs(tmp_path_factory.mktemp("runs"))
 
 
 @pytest.fixture

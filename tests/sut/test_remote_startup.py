@@ -39,6 +39,8 @@ class FakeVllmServer:
     def __enter__(self):
         self._t0 = time.monotonic()
         threading.Thread(target=self._serve, daemon=True).start()
+        if not self.listen_after_s:  # listening when the test begins, as it says
+            assert self._listening.wait(10)
         return self
 
     def __exit__(self, *exc):
