@@ -301,8 +301,12 @@ def _submission(args: argparse.Namespace) -> None:
 def _check_submission(args: argparse.Namespace) -> None:
     from harness.errors import SubmissionError
     from harness.rules import SUBMISSION_ROUND
-    from harness.submission import run_official_checker
+    from harness.submission import run_official_checker, runs_not_results
 
+    if failed := runs_not_results(args.out / "closed" / args.org):
+        raise SubmissionError(f"{failed[0]}: not a result; remove it from the tree and package "
+                              f"again (make submission)"
+                              + (f" ({len(failed) - 1} more)" if len(failed) > 1 else ""))
     rc = run_official_checker(args.inference_repo, args.out, args.org,
                               args.version or SUBMISSION_ROUND)
     if rc:

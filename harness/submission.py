@@ -34,7 +34,7 @@ from harness.rules import (BENCHMARK_NAME, DATACENTER_SAMPLE_COUNT, MIN_DURATION
                            ROUGE_TARGET_SETS, ROUND_SEEDS, SCENARIO_SPECS, SUBMISSION_ROUND,
                            TOKEN_LATENCY_LIMITS_MS)
 from harness.run_layout import ACCURACY_LOG, RunLayout
-from harness.run_status import not_a_result
+from harness.run_status import FAILED_FILE, FAILED_PREFIX, STATUS_FILE, not_a_result
 from harness.system_description import load_yaml, system_description
 from harness.summary import read_detail_log
 from sut.vllm_backend import flag_value
@@ -322,6 +322,20 @@ def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | No
     if replaced:
         print(f"replaced {', '.join(replaced)} in {root}; the earlier copies are in {backup}")
     return root, findings
+
+
+def runs_not_results(tree: Path) -> list[str]:
+    """Why folders of a submission tree hold a failed, stopped or unfinished run (files
+    copied in by hand: packaging never copies them); empty when none does."""
+    marked = {p.parent for p in tree.rglob("*") if p.name in (FAILED_FILE, STATUS_FILE)
+              or p.name.startswith(FAILED_PREFIX)}
+    found = []
+    for folder in sorted(marked):
+        if problem := not_a_result(folder):
+            found.append(problem)
+        elif any(folder.glob(f"{FAILED_PREFIX}*")):
+            found.append(f"{folder} holds a failed run's LoadGen logs ({FAILED_PREFIX}*)")
+    return found
 
 
 def run_official_checker(inference_repo: Path, out: Path, org: str, version: str) -> int:

@@ -154,6 +154,18 @@ def test_packaging_replaces_only_what_it_builds(runs, yaml_file, tmp_path):
     assert not list(tmp_path.glob(".sub-building-*"))
 
 
+def test_check_submission_refuses_a_failed_run_copied_into_the_tree(runs, yaml_file, tmp_path):
+    out = tmp_path / "sub"
+    _package(runs, out, yaml_file)
+    perf = out / "closed" / "Demo" / "results" / "cpu2" / "llama3.1-8b" / "Server" / \
+        "performance" / "run_1"
+    (perf / "FAILED.txt").write_text("stopped by SIGTERM\n")  # as if copied in by hand
+    res = run_cli("check-submission", "--org", "Demo", "--out", str(out), "--inference-repo",
+                  str(tmp_path / "no-checkout"))
+    assert res.returncode == 7, res.stderr
+    assert f"the run in {perf} FAILED (stopped by SIGTERM): not a result" in res.stderr
+
+
 @pytest.mark.parametrize("flags, expected", [
     ([], ("bf16", "none")),
     (["--quantization", "fp8"], ("fp8", "fp8 quantization by vLLM")),
