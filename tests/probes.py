@@ -8,8 +8,9 @@ would, each with the outcome it must have. Writes the table of docs/RELIABILITY.
 A probe passes when the exit code is the expected one, the expected text is printed, no
 Python traceback is, and (for a run) nothing it left behind reads as a result. A fault
 (signals, killed processes) is injected into a running harness; it passes when, besides,
-the screen after it has no traceback or warning, no process of the run is left, and the
-run folder does not read as a result. About 15 minutes on 2 cores (--no-engine: 5).
+the screen after it has no traceback or warning (but for a dead engine's own report, which
+holds the root cause), no process of the run is left, and the run folder does not read as a
+result. About 15 minutes on 2 cores (--no-engine: 5).
 """
 
 from __future__ import annotations
@@ -157,11 +158,9 @@ def _load(tried: str, records: list[dict], says: str) -> Probe:
 
 
 def _rouge(tried: str, setup, rc: int, says: str, *extra: str) -> Probe:
-    from harness.demo import ensure_demo_assets
-
     return Probe("accuracy log", tried,
                  ("accuracy.rouge", "--mlperf-accuracy-file", "{d}/acc.json", "--dataset-file",
-                  str(ensure_demo_assets().dataset_path), *extra), rc, says, setup)
+                  "{demo_data}", *extra), rc, says, setup)
 
 
 def probes() -> list[Probe]:
@@ -323,7 +322,7 @@ def probes() -> list[Probe]:
 
 @dataclass(frozen=True)
 class Fault:
-    """A fault injected into a running harness (tests.conftest.Harness drives it)."""
+    """A fault injected into a running harness (tests.harness_process.Harness drives it)."""
 
     area: str
     tried: str
@@ -333,6 +332,7 @@ class Fault:
     says: str
     run_folder: str | None = "Server/performance/run_1"  # None: a signal before any run
     engine: bool = False  # the real CPU vLLM on the demo model (a minute or two each)
+    quiet: bool = True  # no traceback or warning after the fault (a dead engine reports why)
 
 
 def _signal(target: str, *sigs: int, wait_for: str = "") -> Callable:
@@ -347,7 +347,7 @@ def _signal(target: str, *sigs: int, wait_for: str = "") -> Callable:
 
 
 def _kill_engine(h) -> None:
-    from tests.conftest import process_group
+    from tests.harness_process import process_group
 
     engine = [pid for pid, name in process_group(h.harness_pid()) if "EngineCor" in name]
     os.kill(engine[0], signal.SIGKILL)
@@ -384,19 +384,20 @@ def faults() -> list[Fault]:
                                        wait_for=stopping), 130, "abandoned at once",
               engine=True),
         Fault("engine", "the engine process killed (-9) mid-run", ("run-server",), _kill_engine,
-              5, "EngineDeadError", engine=True),
+              5, "EngineDeadError", engine=True, quiet=False),
         Fault("engine", "Ctrl-C while the engine starts", ("run-server",),
               _signal("group", signal.SIGINT), 130, "stopped: interrupted by the user",
               run_folder=None, engine=True),
     ]
 
 
-def run_fault(fault: Fault, work: Path) -> Outcome:
+def run_fault(fault: Fault, work: Path, engine_args: tuple[str, ...] = ()) -> Outcome:
+    """Inject the fault; engine_args go to the harness of an engine fault (another model)."""
     from harness.run_status import not_a_result
-    from tests.conftest import Harness, process_group
+    from tests.harness_process import Harness, process_group
 
     d = Path(tempfile.mkdtemp(dir=work))
-    h = Harness(d, *fault.args)
+    h = Harness(d, *fault.args, *(engine_args if fault.engine else ()))
     try:
         if fault.run_folder:
             h.wait_for_loadgen(h.out / fault.run_folder)
@@ -405,6 +406,7 @@ def run_fault(fault: Fault, work: Path) -> Outcome:
             while not any("EngineCor" in n for _, n in process_group(h.harness_pid())):
                 time.sleep(0.2)
         group = h.harness_pid()
+        mark = h.err_so_far()
         t0 = time.monotonic()
         fault.inject(h)
         rc, out, err = h.finish()
@@ -413,8 +415,8 @@ def run_fault(fault: Fault, work: Path) -> Outcome:
     outcome = Outcome(fault, rc, "", time.monotonic() - t0)
     said = [ln for ln in err.splitlines() if fault.says and fault.says in ln]
     outcome.line = said[0].strip() if said else f"(killed: exit {rc})"
-    cut = max(err.rfind("[harness] LoadGen "), err.rfind("starting the vllm backend"))
-    noise = [w for w in ("Traceback", "WARNING", "leaked") if w in err[cut:]]
+    noise = [w for w in ("Traceback", "WARNING", "leaked") if w in err[mark:]] if fault.quiet \
+        else []
     if rc != fault.rc:
         outcome.problems.append(f"exit {rc}, not {fault.rc}")
     if fault.says and not said:
@@ -482,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="run one area only")
     parser.add_argument("--no-engine", action="store_true",
                         help="leave out the faults that start the real engine")
+    parser.add_argument("--engine-args", default="",
+                        help="more harness flags for the engine faults, e.g. on a GPU: "
+                             "'--model M --dataset D --user-conf U --load-format dummy'")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="probes-"))
     outcomes = []
@@ -489,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and probe.area != args.only or \
                 args.no_engine and getattr(probe, "engine", False):
             continue
-        outcomes.append(o := (run if isinstance(probe, Probe) else run_fault)(probe, work))
+        outcomes.append(o := run(probe, work) if isinstance(probe, Probe) else
+                        run_fault(probe, work, tuple(args.engine_args.split())))
         print(f"{'ok ' if not o.problems else 'BAD'} {o.probe.area}: {o.probe.tried} "
               f"-> exit {o.rc} {'; '.join(o.problems)}", file=sys.stderr, flush=True)
     text = table(outcomes)

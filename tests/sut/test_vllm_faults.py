@@ -12,7 +12,7 @@ from harness.loadgen_run import STOP_GRACE_S
 from harness.run_status import not_a_result
 from harness.runner import ENGINE_STOP_AFTER_SIGNAL_S, ENGINE_STOP_S
 from harness.supervisor import GROUP_TERM_S
-from tests.conftest import process_group
+from tests.harness_process import process_group
 
 pytestmark = pytest.mark.vllm
 
