@@ -119,9 +119,10 @@ def run_test(sut, qsl, settings: lg.TestSettings, log_dir: Path,
             if stop_requested and deadline is None:
                 deadline = time.monotonic() + STOP_GRACE_S
                 on_stop(stop_signals.reason())
-                print(f"\n[harness] {stop_signals.reason()}: stopping. Every query is now "
-                      f"answered at once; LoadGen gets {STOP_GRACE_S:.0f} s to end and write "
-                      f"its logs (Ctrl-C again abandons them)", file=sys.stderr, flush=True)
+                sys.stderr.write(f"\n[harness] {stop_signals.reason()}: stopping. Every query "
+                                 f"is now answered at once; LoadGen gets {STOP_GRACE_S:.0f} s "
+                                 f"to end and write its logs (Ctrl-C again abandons them)\n")
+                sys.stderr.flush()  # one write, newline included: a signal may cut it short
             if deadline is None and stopped is not None and stopped.is_set():
                 deadline = time.monotonic() + STOP_GRACE_S
             if deadline is not None and time.monotonic() > deadline:

@@ -10,7 +10,7 @@ SIGTERM, then SIGKILL. The child gets SIGTERM if the supervisor itself dies.
 
 The engine's processes write to a pipe this supervisor relays (`engine_output`): to the
 terminal while the harness runs; into a file, named in one line at the end, once the
-harness has exited or asked for quiet while it stops a failed run (`quiet_engine_stop`,
+harness has failed or asked for quiet while it stops a failed run (`quiet_engine_stop`,
 SIGUSR1). An engine ended mid-start or mid-run leaves its shutdown lines and tracebacks
 there, not on the screen.
 Standard library only: it starts before anything heavy is imported.
@@ -57,7 +57,8 @@ def supervise(argv: list[str]) -> int:
             signal.signal(sig, forward)
     signal.signal(signal.SIGUSR1, lambda signum, frame: relay.divert())
     rc = child.wait()
-    relay.divert()
+    if rc != 0:  # after a success the engine is down already, its last lines on screen
+        relay.divert()
     end_group(child.pid)
     relay.finish()
     return rc if rc >= 0 else 128 - rc
@@ -92,6 +93,8 @@ class _Relay:
         """Wait (briefly) for the last writer to close; name the file if it got anything."""
         self._thread.join(timeout=5)
         with self._lock:
+            if self._file is None:
+                return
             self._file.close()
             path = Path(self._file.name)
             if path.stat().st_size:
