@@ -107,28 +107,30 @@ class _Relay:
 def end_group(pgid: int) -> None:
     """SIGTERM, then SIGKILL, to what is left of process group pgid."""
     for sig, wait_s in ((signal.SIGTERM, GROUP_TERM_S), (signal.SIGKILL, 5.0)):
-        if not _live_members(pgid):
+        if not group_members(pgid):
             return
         try:
             os.killpg(pgid, sig)
         except ProcessLookupError:
             return
         deadline = time.monotonic() + wait_s
-        while _live_members(pgid) and time.monotonic() < deadline:
+        while group_members(pgid) and time.monotonic() < deadline:
             time.sleep(0.1)
 
 
-def _live_members(pgid: int) -> bool:
-    """Whether group pgid has a process that is not a zombie (a zombie counts as a member
-    until some parent reaps it, and a container's first process may never do so)."""
+def group_members(pgid: int) -> list[tuple[int, str]]:
+    """(pid, name) of the processes in group pgid that are not zombies (a zombie stays a
+    member until some parent reaps it, and a container's first process may never do so)."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+            head, rest = stat.read_text().rsplit(")", 1)
+        except (OSError, ValueError):
             continue
+        fields = rest.split()
         if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+            found.append((int(stat.parent.name), head.split("(", 1)[1]))
+    return found
 
 
 _supervisor_pid: int | None = None  # in the child: the supervisor

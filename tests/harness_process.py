@@ -13,20 +13,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def process_group(pgid: int) -> list[tuple[int, str]]:
-    """(pid, name) of the live processes in process group pgid."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            head, rest = stat.read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        fields = rest.split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append((int(stat.parent.name), head.split("(", 1)[1]))
-    return found
-
-
 class Harness:
     """`python -m harness ...` started as a terminal starts a job: its own process group,
     SIGINT at its default (a non-interactive shell's background job would ignore it)."""

@@ -347,9 +347,9 @@ def _signal(target: str, *sigs: int, wait_for: str = "") -> Callable:
 
 
 def _kill_engine(h) -> None:
-    from tests.harness_process import process_group
+    from harness.supervisor import group_members
 
-    engine = [pid for pid, name in process_group(h.harness_pid()) if "EngineCor" in name]
+    engine = [pid for pid, name in group_members(h.harness_pid()) if "EngineCor" in name]
     os.kill(engine[0], signal.SIGKILL)
 
 
@@ -394,7 +394,8 @@ def faults() -> list[Fault]:
 def run_fault(fault: Fault, work: Path, engine_args: tuple[str, ...] = ()) -> Outcome:
     """Inject the fault; engine_args go to the harness of an engine fault (another model)."""
     from harness.run_status import not_a_result
-    from tests.harness_process import Harness, process_group
+    from harness.supervisor import group_members
+    from tests.harness_process import Harness
 
     d = Path(tempfile.mkdtemp(dir=work))
     h = Harness(d, *fault.args, *(engine_args if fault.engine else ()))
@@ -403,7 +404,7 @@ def run_fault(fault: Fault, work: Path, engine_args: tuple[str, ...] = ()) -> Ou
             h.wait_for_loadgen(h.out / fault.run_folder)
         else:
             h.read_err_until("starting the vllm backend")
-            while not any("EngineCor" in n for _, n in process_group(h.harness_pid())):
+            while not any("EngineCor" in n for _, n in group_members(h.harness_pid())):
                 time.sleep(0.2)
         group = h.harness_pid()
         mark = h.err_so_far()
@@ -427,8 +428,8 @@ def run_fault(fault: Fault, work: Path, engine_args: tuple[str, ...] = ()) -> Ou
         outcome.problems.append("printed VALID")
     if fault.run_folder and not not_a_result(h.out / fault.run_folder):
         outcome.problems.append("its run folder reads as a result")
-    if process_group(group):
-        outcome.problems.append(f"left processes: {process_group(group)}")
+    if group_members(group):
+        outcome.problems.append(f"left processes: {group_members(group)}")
     return outcome
 
 

@@ -6,13 +6,13 @@ warnings, no process left behind, and a run folder that never reads as a result.
 import os
 import signal
 import time
+
 import pytest
 
 from harness.loadgen_run import STOP_GRACE_S
 from harness.run_status import not_a_result
 from harness.runner import ENGINE_STOP_AFTER_SIGNAL_S, ENGINE_STOP_S
-from harness.supervisor import GROUP_TERM_S
-from tests.harness_process import process_group
+from harness.supervisor import GROUP_TERM_S, group_members
 
 pytestmark = pytest.mark.vllm
 
@@ -41,7 +41,7 @@ def test_ctrl_c_to_the_terminal_group_stops_a_server_run_quietly(start_harness, 
     assert not [word for word in NOISE if word in after], after
     assert "run FAILED: interrupted by the user (Ctrl-C)" in after and "VALID" not in out
     assert "FAILED: interrupted by the user (Ctrl-C)" in not_a_result(run_dir)
-    assert process_group(engine_group) == []
+    assert group_members(engine_group) == []
 
 
 def test_sigterm_to_the_harness_then_a_second_ctrl_c_abandons_at_once(start_harness, tmp_path):
@@ -57,14 +57,14 @@ def test_sigterm_to_the_harness_then_a_second_ctrl_c_abandons_at_once(start_harn
     after = err[err.index("stopped by SIGTERM: stopping"):]
     assert "abandoned at once" in after and not [w for w in NOISE if w in after], after
     assert "FAILED: stopped by SIGTERM" in not_a_result(run_dir)
-    assert process_group(engine_group) == []
+    assert group_members(engine_group) == []
 
 
 def test_engine_process_killed_fails_the_run_in_bounded_time(start_harness, tmp_path):
     h, run_dir = _start_server_run(start_harness, tmp_path)
     engine_group = h.harness_pid()
-    engine = [pid for pid, name in process_group(engine_group) if "EngineCor" in name]
-    assert engine, process_group(engine_group)
+    engine = [pid for pid, name in group_members(engine_group) if "EngineCor" in name]
+    assert engine, group_members(engine_group)
     os.kill(engine[0], signal.SIGKILL)
     t0 = time.monotonic()
     rc, out, err = h.finish()
@@ -73,7 +73,7 @@ def test_engine_process_killed_fails_the_run_in_bounded_time(start_harness, tmp_
     failed = [line for line in err.splitlines() if line.startswith("error: run FAILED: sample")]
     assert failed and "EngineDeadError" in failed[0] and "not a result" in failed[0], err[-3000:]
     assert "VALID" not in out and "failed: EngineDeadError" in not_a_result(run_dir)
-    assert process_group(engine_group) == []
+    assert group_members(engine_group) == []
 
 
 def test_ctrl_c_while_the_engine_starts_exits_130_quietly(start_harness, tmp_path):
@@ -81,7 +81,7 @@ def test_ctrl_c_while_the_engine_starts_exits_130_quietly(start_harness, tmp_pat
     h.read_err_until("starting the vllm backend")
     engine_group = h.harness_pid()
     deadline = time.monotonic() + 300
-    while not any("EngineCor" in name for _, name in process_group(engine_group)):
+    while not any("EngineCor" in name for _, name in group_members(engine_group)):
         assert time.monotonic() < deadline and h.proc.poll() is None
         time.sleep(0.2)
     os.killpg(h.proc.pid, signal.SIGINT)
@@ -92,4 +92,4 @@ def test_ctrl_c_while_the_engine_starts_exits_130_quietly(start_harness, tmp_pat
     after = err[err.index("stopped: interrupted by the user (Ctrl-C)"):]
     assert not [word for word in NOISE if word in after], after
     assert not (h.out / "Server" / "performance").exists()  # nothing that looks like a run
-    assert process_group(engine_group) == []
+    assert group_members(engine_group) == []
