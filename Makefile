@@ -110,10 +110,10 @@ run-mmlu: $(RUN_DEPS)
 	$(PYTHON) -m harness run-mmlu $(RUN_FLAGS)
 
 bench: $(RUN_DEPS)
-	$(PYTHON) -m harness.bench $(BENCH_ARGS)
+	$(PYTHON) -m harness.bench.cpu $(BENCH_ARGS)
 
 bench-gpu: $(RUN_DEPS)
-	$(PYTHON) -m harness.bench_gpu --model "$(MODEL)" --dataset "$(DATASET)" $(BENCH_GPU_ARGS)
+	$(PYTHON) -m harness.bench.gpu --model "$(MODEL)" --dataset "$(DATASET)" $(BENCH_GPU_ARGS)
 
 demo-assets: $(RUN_DEPS)
 	$(PYTHON) -m harness demo-assets

@@ -16,9 +16,9 @@ from typing import Callable, Mapping, TypeVar
 
 import numpy as np
 
-from harness.demo import tokenizer_or_embedded
 from harness.errors import ConfigError, HarnessError
 from harness.rules import TOKEN_DTYPE
+from qsl.tokenizer import tokenizer_or_embedded
 
 T = TypeVar("T")
 

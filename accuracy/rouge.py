@@ -24,10 +24,15 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.errors import AccuracyError, SetupError
-from harness.rules import ROUGE_TARGET_SETS, TOKEN_DTYPE, RougeTargetSet, rouge_targets_for
 from accuracy.cli import add_log_args, score_log
 from accuracy.sentences import split_sentences
+from harness.errors import AccuracyError, SetupError
+from harness.rules import (
+    ROUGE_TARGET_SETS,
+    TOKEN_DTYPE,
+    RougeTargetSet,
+    rouge_targets_for,
+)
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 # what scoring imports (module: the PyPI package that provides it)

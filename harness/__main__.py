@@ -1,15 +1,15 @@
-"""`python -m harness ...`: a supervisor process (harness.supervisor) that runs the harness
+"""`python -m harness ...`: a supervisor process (harness.run.supervisor) that runs the harness
 itself as its child, in a process group of its own."""
 
 import os
 import sys
 
-from harness.supervisor import bind_to_supervisor, is_supervised, supervise
+from harness.run.supervisor import bind_to_supervisor, is_supervised, supervise
 
 
 def run_harness() -> int:
     bind_to_supervisor()
-    from harness import stop_signals
+    from harness.run import stop_signals
 
     stop_signals.install()
     try:

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.errors import ConfigError, HarnessError, RunError
+from harness.project_files import USER_CONF
 from harness.rules import SCENARIO_SPECS
 from harness.tasks import MMLU_MAX_NEW_TOKENS
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _positive(kind):
@@ -71,7 +70,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="retry a refused connection this long (default %(default).0f); vllm "
                         "serve opens its port only once its model is loaded, so raise it when "
                         "the server starts with the run")
-    p.add_argument("--user-conf", type=Path, default=REPO_ROOT / "user.conf",
+    p.add_argument("--user-conf", type=Path, default=USER_CONF,
                    help="LoadGen user.conf (default: the project's user.conf)")
     p.add_argument("--output-dir", type=Path, default=None,
                    help="run folder root (default: runs/<model name>, runs/demo for the demo)")
@@ -219,9 +218,13 @@ def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: lis
 
 def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: str,
          task: str = "cnn") -> int:
-    from harness.report import (check_ready_to_score, print_performance, score_mmlu_run,
-                                score_rouge_run)
-    from harness.runner import run_benchmark
+    from harness.results.report import (
+        check_ready_to_score,
+        print_performance,
+        score_mmlu_run,
+        score_rouge_run,
+    )
+    from harness.run.runner import run_benchmark
 
     cfg = _config(args, scenario, mode, engine_args, task)
     if mode == "accuracy":
@@ -234,7 +237,7 @@ def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: 
 
 
 def _demo_assets(args: argparse.Namespace) -> None:
-    from harness.demo import ensure_demo_assets
+    from harness.assets.demo import ensure_demo_assets
 
     assets = ensure_demo_assets()
     print(f"model:   {assets.model_dir}\ndataset: {assets.dataset_path}")
@@ -247,14 +250,13 @@ def _synthetic_dataset(args: argparse.Namespace) -> None:
 
 
 def _dummy_model(args: argparse.Namespace) -> None:
-    from harness.dummy_model import write_dummy_llama31_8b
+    from harness.assets.dummy_model import write_dummy_llama31_8b
 
     print(write_dummy_llama31_8b(args.out))
 
 
 def _tokenizer(path: Path | None):
-    from harness.demo import tokenizer_or_embedded
-    from qsl.tokenizer import load_tokenizer
+    from qsl.tokenizer import load_tokenizer, tokenizer_or_embedded
 
     return load_tokenizer(tokenizer_or_embedded(path))
 
@@ -286,7 +288,7 @@ def _dataset(args: argparse.Namespace) -> None:
 
 def _submission(args: argparse.Namespace) -> None:
     from harness.errors import SubmissionError
-    from harness.submission import package
+    from harness.submission.package import package
 
     root, findings = package(args.runs, args.out, args.org, args.system, args.system_yaml)
     print(f"submission tree: {root}")
@@ -301,7 +303,7 @@ def _submission(args: argparse.Namespace) -> None:
 def _check_submission(args: argparse.Namespace) -> None:
     from harness.errors import SubmissionError
     from harness.rules import SUBMISSION_ROUND
-    from harness.submission import run_official_checker, runs_not_results
+    from harness.submission.package import run_official_checker, runs_not_results
 
     if failed := runs_not_results(args.out / "closed" / args.org):
         raise SubmissionError(f"{failed[0]}: not a result; remove it from the tree and package "
@@ -328,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             TOOLS[args.command](args)
             return 0
         if args.command == "find-qps":
-            from harness.find_qps import find_qps
+            from harness.run.find_qps import find_qps
 
             cfg = _config(args, args.scenario, "performance", extra)
             result = find_qps(cfg, args.probe_duration, args.probe_min_queries, args.start_qps,
@@ -344,8 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.output_dir = default_output_root(args.model) / "mmlu"
             return _run(args, extra, "Offline", "accuracy", task="mmlu")
         if args.command == "run-compliance":
-            from harness.report import verify_test06_run
-            from harness.runner import run_benchmark
+            from harness.results.report import verify_test06_run
+            from harness.run.runner import run_benchmark
 
             cfg = _config(args, args.scenario, "performance", extra)
             return verify_test06_run(cfg, run_benchmark(cfg, compliance_test="TEST06"))
@@ -357,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nerror: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        from harness.stop_signals import reason
+        from harness.run.stop_signals import reason
 
         print(f"\nstopped: {reason()}", file=sys.stderr)
         return 130

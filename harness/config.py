@@ -46,7 +46,7 @@ class RunConfig:
     def tokenizer_dir(self) -> Path:
         """--tokenizer, else the model folder when it has tokenizer files, else the embedded
         Llama-3 tokenizer (the same tokenizer; e.g. for a config-only dummy-weight model)."""
-        from harness.demo import tokenizer_or_embedded
+        from qsl.tokenizer import tokenizer_or_embedded
 
         if self.tokenizer is None and any(
                 (self.model_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
@@ -92,7 +92,7 @@ def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | Non
                           f"add --backend remote")
     demo = model is None
     if demo:
-        from harness.demo import ensure_demo_assets
+        from harness.assets.demo import ensure_demo_assets
 
         assets = ensure_demo_assets()
         model, dataset = assets.model_dir, dataset or assets.dataset_path

@@ -2,7 +2,7 @@
 
 CNN-DailyMail generation is fixed by MLPerf (up to 128 new tokens). MMLU is the
 harness's own evaluation: an answer is a few tokens. (The engine flags each task
-wants are in sut.vllm_flags.)
+wants are in sut.vllm.flags.)
 """
 
 from __future__ import annotations

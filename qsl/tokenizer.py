@@ -10,7 +10,9 @@ model download.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
+import sys
 from pathlib import Path
 
 from harness.errors import SetupError
@@ -31,6 +33,7 @@ _NAMED_SPECIAL_TOKENS = (
     "<|python_tag|>",
 )
 SPECIAL_TOKEN_COUNT = 256
+EMBEDDED_TOKENIZER_VERSION = "1"  # a new version rebuilds the cached tokenizer folder
 
 
 def llama31_special_tokens() -> list[str]:
@@ -91,6 +94,28 @@ def build_llama3_tokenizer(out_dir: Path) -> Path:
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return out_dir
+
+
+def cache_root() -> Path:
+    """Where the harness keeps what it builds itself (the embedded tokenizer, the demo):
+    $MLPERF_LLAMA_CACHE, else ~/.cache/mlperf-llama31."""
+    return Path(os.environ.get("MLPERF_LLAMA_CACHE", Path.home() / ".cache" / "mlperf-llama31"))
+
+
+def embedded_tokenizer_dir() -> Path:
+    """The embedded Llama-3.1 tokenizer's folder, built from llama-models on first use."""
+    folder = cache_root() / f"llama31-tokenizer-v{EMBEDDED_TOKENIZER_VERSION}"
+    if not (folder / "tokenizer.json").is_file():
+        print(f"[tokenizer] building the embedded Llama-3.1 tokenizer in {folder} (once)",
+              file=sys.stderr, flush=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        build_llama3_tokenizer(folder)
+    return folder
+
+
+def tokenizer_or_embedded(path: Path | None) -> Path:
+    """The given tokenizer folder, else the embedded Llama-3.1 tokenizer."""
+    return path if path is not None else embedded_tokenizer_dir()
 
 
 def load_tokenizer(path: Path | str):

@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import ConfigError, DatasetError
-from harness.rules import (DATACENTER_SAMPLE_COUNT, EDGE_SAMPLE_COUNT, LLAMA3_VOCAB_SIZE,
-                           MAX_NEW_TOKENS, MLPERF_MAX_PROMPT_TOKENS, PROMPT_TEMPLATE)
+from harness.rules import (
+    DATACENTER_SAMPLE_COUNT,
+    EDGE_SAMPLE_COUNT,
+    LLAMA3_VOCAB_SIZE,
+    MAX_NEW_TOKENS,
+    MLPERF_MAX_PROMPT_TOKENS,
+    PROMPT_TEMPLATE,
+)
 from qsl.dataset import parse_record, read_records
 
 MAX_LISTED = 10  # problems listed per kind; the rest are counted

@@ -35,8 +35,8 @@ class BackendRequest:
 
 
 def _vllm(r: BackendRequest) -> Backend:
-    from sut.vllm_backend import VllmBackend
-    from sut.vllm_flags import EngineJob
+    from sut.vllm.backend import VllmBackend
+    from sut.vllm.flags import EngineJob
 
     return VllmBackend(str(r.model_dir), r.engine_args, r.params, EngineJob(r.task, r.scenario))
 

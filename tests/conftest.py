@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def demo_assets():
-    from harness.demo import ensure_demo_assets
+    from harness.assets.demo import ensure_demo_assets
 
     return ensure_demo_assets()
 

@@ -78,7 +78,7 @@ def _acc_log(entries: list[tuple[int, list[int]]], dtype=np.int32) -> str:
 def _oracle_log(indices: list[int], empty: tuple[int, ...] = ()) -> Callable[[Path], None]:
     """A log answering the demo samples `indices` with their reference tokens."""
     def setup(d: Path) -> None:
-        from harness.demo import ensure_demo_assets
+        from harness.assets.demo import ensure_demo_assets
         from qsl.tokenizer import load_tokenizer
 
         assets = ensure_demo_assets()
@@ -106,14 +106,14 @@ def _free_port() -> str:
 def _runs(marks: dict[str, str]) -> Callable[[Path], None]:
     """A copy of a complete fake-backend run tree, with some runs marked failed/running."""
     def setup(d: Path) -> None:
-        from harness import run_status
+        from harness.run import status
 
         shutil.copytree(_complete_runs(), d / "runs")
         for folder, mark in marks.items():
             if mark == "failed":
-                run_status.mark_failed(d / "runs" / folder, "stopped by SIGTERM")
+                status.mark_failed(d / "runs" / folder, "stopped by SIGTERM")
             else:
-                run_status.mark_running(d / "runs" / folder)
+                status.mark_running(d / "runs" / folder)
     return setup
 
 
@@ -347,7 +347,7 @@ def _signal(target: str, *sigs: int, wait_for: str = "") -> Callable:
 
 
 def _kill_engine(h) -> None:
-    from harness.supervisor import group_members
+    from harness.run.supervisor import group_members
 
     engine = [pid for pid, name in group_members(h.harness_pid()) if "EngineCor" in name]
     os.kill(engine[0], signal.SIGKILL)
@@ -393,8 +393,8 @@ def faults() -> list[Fault]:
 
 def run_fault(fault: Fault, work: Path, engine_args: tuple[str, ...] = ()) -> Outcome:
     """Inject the fault; engine_args go to the harness of an engine fault (another model)."""
-    from harness.run_status import not_a_result
-    from harness.supervisor import group_members
+    from harness.run.status import not_a_result
+    from harness.run.supervisor import group_members
     from tests.harness_process import Harness
 
     d = Path(tempfile.mkdtemp(dir=work))
@@ -434,7 +434,7 @@ def run_fault(fault: Fault, work: Path, engine_args: tuple[str, ...] = ()) -> Ou
 
 
 def _fill(arg: str, d: Path, port: str) -> str:
-    from harness.demo import ensure_demo_assets
+    from harness.assets.demo import ensure_demo_assets
 
     assets = ensure_demo_assets()
     return (arg.replace("{d}", str(d)).replace("{port}", port)
@@ -443,7 +443,7 @@ def _fill(arg: str, d: Path, port: str) -> str:
 
 
 def run(probe: Probe, work: Path) -> Outcome:
-    from harness.run_status import not_a_result
+    from harness.run.status import not_a_result
 
     d = Path(tempfile.mkdtemp(dir=work))
     probe.setup(d)

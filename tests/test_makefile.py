@@ -23,7 +23,7 @@ def test_make_verb_dry_run(verb):
     commands = [ln for ln in res.stdout.splitlines() if ln.startswith("python3 -m ")]
     assert len(commands) == 1, res.stdout
     module = commands[0].split()[2]
-    assert module in ("harness", "harness.bench", "harness.bench_gpu", "pytest", "tests.probes")
+    assert module in ("harness", "harness.bench.cpu", "harness.bench.gpu", "pytest", "tests.probes")
     if module == "harness":
         sub = commands[0].split()[3]  # the subcommand exists and parses its --help
         help_run = subprocess.run([sys.executable, "-m", "harness", sub, "--help"], cwd=REPO,

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from harness.summary import parse_run
+from harness.results.summary import parse_run
 from tests.conftest import REPO, run_cli
 
 QUIET = ("--progress-interval", "0")

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from harness.rules import BOS_TOKEN_ID, PROMPT_TEMPLATE
+from qsl.tokenizer import embedded_tokenizer_dir
 from tests.conftest import run_cli
 
 datasets = pytest.importorskip("datasets")
@@ -52,15 +53,9 @@ def test_build_full_set_matches_independent_tokenization(hub_copy, meta, tmp_pat
     for r in records:
         assert r["tok_input"] == _expected_tokens(meta, r["input"])
         assert r["instruction"] == {"llama": PROMPT_TEMPLATE}
-    check = run_cli("dataset", "validate", str(out), "--tokenizer", str(_demo_tok()))
+    check = run_cli("dataset", "validate", str(out), "--tokenizer", str(embedded_tokenizer_dir()))
     assert check.returncode == 0, check.stdout + check.stderr
     assert "40 records: OK" in check.stdout
-
-
-def _demo_tok():
-    from harness.demo import ensure_demo_assets
-
-    return ensure_demo_assets().tokenizer_dir
 
 
 def test_edge_subset_is_the_seeded_shuffle(hub_copy, tmp_path):

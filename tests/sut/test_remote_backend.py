@@ -13,8 +13,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from harness.loadgen_run import STOP_GRACE_S
-from harness.run_status import not_a_result
+from harness.run.loadgen import STOP_GRACE_S
+from harness.run.status import not_a_result
 from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.vllm

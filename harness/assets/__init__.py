@@ -1,0 +1,1 @@
+"""Models and data the harness builds itself: the embedded demo and the dummy-weight 8B."""

@@ -1,0 +1,1 @@
+"""MLPerf compliance (audit) tests: each one's settings, where its run goes, its verification."""

@@ -1,0 +1,1 @@
+"""The MLPerf submission tree: packaging finished runs, the system description, the checks."""

@@ -1,0 +1,80 @@
+"""The QPS finder: the search on a pure fake, and end to end on a fake with a known capacity."""
+
+import pytest
+
+from harness.rules import SCENARIO_SPECS
+from harness.run.find_qps import Probe, search, write_target_qps
+from harness.run.userconf import load_user_conf
+from tests.conftest import REPO, run_cli
+
+
+def _oracle(capacity):
+    def run(qps):
+        return Probe(qps, qps <= capacity, None, None, None, ())
+    return run
+
+
+@pytest.mark.parametrize("start", [5.0, 30.0, 37.5, 60.0, 400.0])
+def test_search_converges_below_capacity_in_few_probes(start):
+    result = search(_oracle(37.5), start, tolerance=0.03, max_probes=12)
+    assert result.best is not None
+    assert 37.5 * 0.97 <= result.best.qps <= 37.5
+    assert len(result.probes) <= 12
+    higher = [p.qps for p in result.probes if not p.valid]
+    assert higher and min(higher) > 37.5  # the bracket's top was really invalid
+
+
+@pytest.mark.parametrize("ceiling", [38.0, 45.0])
+def test_search_steps_up_no_further_than_the_measured_capacity_first(ceiling):
+    result = search(_oracle(37.5), 30.0, tolerance=0.03, max_probes=12, ceiling=ceiling)
+    assert [p.qps for p in result.probes[:3]] == [30.0, 37.5, ceiling]
+    assert 37.5 * 0.97 <= result.best.qps <= 37.5
+    unbounded = search(_oracle(37.5), 30.0, tolerance=0.03, max_probes=12)
+    assert max(p.qps for p in unbounded.probes) > 45.0  # what the ceiling saves
+
+
+def test_search_grows_past_an_underestimated_capacity():
+    result = search(_oracle(60.0), 30.0, tolerance=0.03, max_probes=12, ceiling=35.0)
+    assert [p.qps for p in result.probes[:2]] == [30.0, 35.0]
+    assert 60.0 * 0.97 <= result.best.qps <= 60.0
+
+
+def test_search_reports_nothing_valid():
+    result = search(_oracle(0.001), 10.0, max_probes=5)
+    assert result.best is None and len(result.probes) == 5
+
+
+def test_write_target_qps_replaces_or_adds_in_the_right_section(tmp_path):
+    conf = tmp_path / "user.conf"
+    conf.write_text((REPO / "user.conf").read_text())
+    spec = SCENARIO_SPECS["Interactive"]
+    write_target_qps(conf, spec, 12.3456, demo=False)
+    write_target_qps(conf, SCENARIO_SPECS["Server"], 31.5, demo=False)
+    write_target_qps(conf, SCENARIO_SPECS["Server"], 2.5, demo=True)
+    real = load_user_conf(conf, demo=False).text
+    demo = load_user_conf(conf, demo=True).text
+    assert "llama3_1-8b-interactive.Server.target_qps = 12.346" in real
+    assert "llama3_1-8b.Server.target_qps = 31.500" in real
+    assert "llama3_1-8b.Server.target_qps = 2.500" not in real
+    assert "llama3_1-8b.Server.target_qps = 2.500" in demo
+    assert "llama3_1-8b.Server.target_qps = 8\n" not in demo  # the demo line was replaced
+    write_target_qps(conf, SCENARIO_SPECS["Server"], 33.0, demo=False)
+    assert load_user_conf(conf, demo=False).text.count("llama3_1-8b.Server.target_qps") == 1
+
+
+def test_find_qps_end_to_end_on_a_fake_with_known_capacity(tmp_path):
+    # 2 slots, each busy 5 ms + 15 x 1 ms = 20 ms: at most 100 samples/s (less with timer
+    # overheads). TTFT limit 100 ms: queueing past capacity breaks it quickly.
+    conf = tmp_path / "user.conf"
+    conf.write_text((REPO / "user.conf").read_text() + "llama3_1-8b.Server.ttft_latency = 100\n")
+    res = run_cli("find-qps", "--backend", "fake-latency", "--fake-ttft-ms", "5",
+                  "--fake-itl-ms", "1", "--fake-output-tokens", "16", "--fake-slots", "2",
+                  "--probe-duration", "5", "--probe-min-queries", "500", "--user-conf", str(conf),
+                  "--output-dir", str(tmp_path / "runs"), "--progress-interval", "0", "--write")
+    assert res.returncode == 0, res.stderr
+    probes = [ln for ln in res.stdout.splitlines() if ln.startswith("probe QPS")]
+    assert 2 <= len(probes) <= 10
+    assert any(" INVALID" in p for p in probes) and any(p.endswith(" VALID") for p in probes)
+    best = float(res.stdout.split("highest VALID target QPS for Server: ")[1].split()[0])
+    assert 50 <= best <= 100
+    assert f"llama3_1-8b.Server.target_qps = {best:.3f}" in load_user_conf(conf, demo=True).text
