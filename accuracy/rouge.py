@@ -177,6 +177,18 @@ def format_report(scores: RougeScores) -> str:
     return "\n".join(lines)
 
 
+def read_scores(path: Path) -> RougeScores:
+    """The scores as_dict() wrote to path (accuracy.json); AccuracyError when they cannot
+    be read."""
+    try:
+        data = json.loads(path.read_text())
+        return RougeScores(*(float(data[t]) for t in ROUGE_TYPES), gen_len=int(data["gen_len"]),
+                           gen_num=int(data["gen_num"]))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise AccuracyError(f"{path}: not ROUGE scores as the harness writes them ({e!r}); "
+                            f"score the run again (make run-accuracy)") from e
+
+
 def accuracy_txt(scores: RougeScores) -> str:
     """The content of accuracy.txt: the reference's dict line with plain numbers, then the table."""
     return f"{scores.as_dict()!r}\n\n{format_report(scores)}\n"

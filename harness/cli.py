@@ -17,10 +17,12 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from harness.errors import ConfigError, HarnessError, RunError
+from harness.audit import AUDIT_TESTS
+from harness.errors import HarnessError, RunError
 from harness.project_files import USER_CONF
 from harness.rules import SCENARIO_SPECS
-from harness.tasks import MMLU_MAX_NEW_TOKENS
+from harness.run.layout import TEST06
+from harness.tasks import TASKS, Task
 
 
 def _positive(kind):
@@ -102,20 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
         _run_args(run)
         if scenario == "Offline":
             _offline_args(run)
-    acc = sub.add_parser("run-accuracy", help="LoadGen accuracy mode, then ROUGE with PASS/FAIL")
-    _run_args(acc)
-    _offline_args(acc)
-    acc.add_argument("--scenario", choices=list(SCENARIO_SPECS), default="Offline")
-    comp = sub.add_parser("run-compliance", help="run and verify the compliance test TEST06")
+    for task in TASKS.values():
+        scored = sub.add_parser(task.verb, help=task.description)
+        _run_args(scored)
+        if "Offline" in task.scenarios:
+            _offline_args(scored)
+        if len(task.scenarios) > 1:
+            scored.add_argument("--scenario", choices=list(task.scenarios),
+                                default=task.scenarios[0])
+        if task.answer_limit_option:
+            scored.add_argument("--max-new-tokens", type=_positive(int), default=None,
+                                help=f"answer length limit (default "
+                                     f"{task.params.max_new_tokens})")
+    comp = sub.add_parser("run-compliance", help="run and verify a compliance test")
     _run_args(comp)
     comp.add_argument("--scenario", choices=list(SCENARIO_SPECS), default="Offline")
-    mm = sub.add_parser("run-mmlu", help="MMLU through LoadGen (Offline, accuracy mode), scored")
-    _run_args(mm)
-    _offline_args(mm)
-    mm.add_argument("--max-new-tokens", type=_positive(int), default=None,
-                    help=f"answer length limit (default {MMLU_MAX_NEW_TOKENS}); the vLLM backend "
-                         f"also turns prefix caching on for MMLU (--no-enable-prefix-caching "
-                         f"turns it off)")
+    comp.add_argument("--test", choices=list(AUDIT_TESTS), default=TEST06)
     fq = sub.add_parser("find-qps", help="find the highest target QPS LoadGen judges VALID")
     _run_args(fq)
     fq.add_argument("--scenario", choices=["Server", "Interactive"], default="Server")
@@ -193,47 +197,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(args: argparse.Namespace, scenario: str, mode: str, engine_args: list[str],
-            task: str = "cnn"):
-    from harness.config import resolve
-    from sut.fake_backends import LatencyShape
-
-    if engine_args and args.backend != "vllm":
-        raise ConfigError(f"engine flags {' '.join(engine_args)!r} given, but the "
-                          f"{args.backend} backend takes none")
-    return resolve(
-        scenario=scenario, mode=mode, model=args.model, dataset=args.dataset,
-        tokenizer=args.tokenizer, backend=args.backend, user_conf=args.user_conf,
-        output_dir=args.output_dir, engine_args=engine_args,
-        warmup_samples=args.warmup_samples, progress_interval_s=args.progress_interval_s,
-        fake_shape=LatencyShape(args.fake_ttft_ms / 1000, args.fake_itl_ms / 1000,
-                                args.fake_output_tokens, args.fake_slots),
-        remote_urls=tuple(args.remote_urls),
-        remote_startup_timeout_s=args.remote_startup_timeout_s,
-        remote_connect_grace_s=args.remote_connect_grace_s, task=task,
-        max_new_tokens=getattr(args, "max_new_tokens", None),
-        longest_first=getattr(args, "longest_first", False),
-    )
-
-
 def _run(args: argparse.Namespace, engine_args: list[str], scenario: str, mode: str,
-         task: str = "cnn") -> int:
-    from harness.results.report import (
-        check_ready_to_score,
-        print_performance,
-        score_mmlu_run,
-        score_rouge_run,
-    )
+         task: Task = TASKS["cnn"]) -> int:
+    from harness.config import build_run_config
+    from harness.results.report import check_ready_to_score, print_performance, score_accuracy_run
     from harness.run.runner import run_benchmark
 
-    cfg = _config(args, scenario, mode, engine_args, task)
+    cfg = build_run_config(args, scenario=scenario, mode=mode, task=task,
+                           engine_args=engine_args)
     if mode == "accuracy":
         check_ready_to_score(cfg)
     outcome = run_benchmark(cfg)
     if mode == "performance":
         print_performance(outcome)
-        return 0
-    return {"cnn": score_rouge_run, "mmlu": score_mmlu_run}[task](cfg, outcome)
+    else:
+        score_accuracy_run(cfg, outcome)
+    return 0
+
+
+def _run_audit(args: argparse.Namespace, engine_args: list[str]) -> int:
+    from harness.config import build_run_config
+    from harness.results.report import verify_audit_run
+    from harness.run.runner import run_benchmark
+
+    audit = AUDIT_TESTS[args.test]
+    cfg = build_run_config(args, scenario=args.scenario, mode="performance",
+                           task=TASKS["cnn"], engine_args=engine_args)
+    run_benchmark(cfg, audit)
+    verify_audit_run(cfg, audit)
+    return 0
 
 
 def _demo_assets(args: argparse.Namespace) -> None:
@@ -315,6 +307,7 @@ def _check_submission(args: argparse.Namespace) -> None:
         raise SubmissionError(f"the official checker found errors (exit {rc}), listed above")
 
 
+TASK_VERBS = {task.verb: task for task in TASKS.values()}
 TOOLS = {"submission": _submission, "check-submission": _check_submission, "dataset": _dataset,
          "demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
          "dummy-model": _dummy_model}
@@ -330,29 +323,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             TOOLS[args.command](args)
             return 0
         if args.command == "find-qps":
+            from harness.config import build_run_config
             from harness.run.find_qps import find_qps
 
-            cfg = _config(args, args.scenario, "performance", extra)
+            cfg = build_run_config(args, scenario=args.scenario, mode="performance",
+                                   task=TASKS["cnn"], engine_args=extra)
             result = find_qps(cfg, args.probe_duration, args.probe_min_queries, args.start_qps,
                               args.max_probes, args.write)
             return 0 if result.best else RunError.exit_code
-        if args.command == "run-mmlu":
-            if args.dataset is None:
-                raise ConfigError("run-mmlu needs an MMLU prompt file: DATASET=mmlu.json "
-                                  "(write one with `python -m harness dataset mmlu`)")
-            if args.output_dir is None:
-                from harness.config import default_output_root
-
-                args.output_dir = default_output_root(args.model) / "mmlu"
-            return _run(args, extra, "Offline", "accuracy", task="mmlu")
         if args.command == "run-compliance":
-            from harness.results.report import verify_test06_run
-            from harness.run.runner import run_benchmark
-
-            cfg = _config(args, args.scenario, "performance", extra)
-            return verify_test06_run(cfg, run_benchmark(cfg, compliance_test="TEST06"))
-        if args.command == "run-accuracy":
-            return _run(args, extra, args.scenario, "accuracy")
+            return _run_audit(args, extra)
+        if task := TASK_VERBS.get(args.command):
+            return _run(args, extra, getattr(args, "scenario", task.scenarios[0]), "accuracy",
+                        task)
         scenario = next(s for s in SCENARIO_SPECS if args.command == f"run-{s.lower()}")
         return _run(args, extra, scenario, "performance")
     except HarnessError as e:

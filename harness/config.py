@@ -1,30 +1,36 @@
-"""The one resolved configuration of a run (frozen), built from the command line.
+"""The one configuration of a run (frozen), built once from the parsed command line.
 
 Precedence: command-line flags, then the embedded defaults (the demo model and
-dataset when no model is given). LoadGen's settings never come from here: they
-come from user.conf only.
+dataset when no model is given). Everything derived (the task's answer limit, the
+tokenizer folder, the model's vocabulary, the output folder, checked remote URLs) is
+computed here, once. LoadGen's settings never come from here: only from user.conf.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.rules import LLAMA3_VOCAB_SIZE
-from harness.tasks import TASKS, Task
+from harness.tasks import Task
 from sut.fake_backends import LatencyShape
-from sut.remote_backend import CONNECT_GRACE_S, STARTUP_WAIT_S, parse_remote_urls
+from sut.registry import RemoteOptions
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
 
 @dataclass(frozen=True)
 class RunConfig:
     scenario: str
     mode: str  # "performance" or "accuracy"
+    task: Task  # with this run's answer limit
     model_dir: Path
     dataset: Path
-    tokenizer: Path | None  # None: see tokenizer_dir()
+    tokenizer: Path | None  # --tokenizer, else the model folder's; None: the embedded one
+    vocab_size: int  # the model's (dataset token ids are checked against it)
     backend: str
     user_conf: Path
     output_root: Path
@@ -33,39 +39,15 @@ class RunConfig:
     progress_interval_s: float
     demo: bool
     fake_shape: LatencyShape = LatencyShape()
-    remote_urls: tuple[str, ...] = ()  # checked and normalized
-    remote_startup_timeout_s: float = STARTUP_WAIT_S
-    remote_connect_grace_s: float = CONNECT_GRACE_S
-    task: str = "cnn"  # a key of harness.tasks.TASKS: "cnn" (CNN-DailyMail, ROUGE) or "mmlu"
-    max_new_tokens: int | None = None  # MMLU only; None: the task's default
+    remote: RemoteOptions = field(default_factory=RemoteOptions)
     longest_first: bool = False  # Offline: hand the engine the longest prompts first
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, default=str)
-
-    def tokenizer_dir(self) -> Path:
-        """--tokenizer, else the model folder when it has tokenizer files, else the embedded
-        Llama-3 tokenizer (the same tokenizer; e.g. for a config-only dummy-weight model)."""
-        from qsl.tokenizer import tokenizer_or_embedded
-
-        if self.tokenizer is None and any(
-                (self.model_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
-            return self.model_dir
-        return tokenizer_or_embedded(self.tokenizer)
-
-    def task_spec(self) -> Task:
-        """The task's generation settings, with this run's overrides."""
-        return TASKS[self.task].with_max_new_tokens(self.max_new_tokens)
-
-    def vocab_size(self) -> int:
-        """From the model's config.json when it has one (dataset ids are checked against it)."""
-        cfg = self.model_dir / "config.json"
-        if cfg.is_file():
-            try:
-                return int(json.loads(cfg.read_text())["vocab_size"])
-            except (ValueError, KeyError, TypeError) as e:
-                raise ConfigError(f"{cfg}: cannot read vocab_size ({e})") from e
-        return LLAMA3_VOCAB_SIZE
+        """harness_config.json: every field; the task as its name and answer limit."""
+        record = asdict(self)
+        record["task"] = self.task.name
+        record["max_new_tokens"] = self.task.params.max_new_tokens
+        return json.dumps(record, indent=2, default=str)
 
 
 def default_output_root(model: Path | None) -> Path:
@@ -77,39 +59,76 @@ def default_output_root(model: Path | None) -> Path:
     return Path("runs") / (name if name not in ("", ".", "..") else "model")
 
 
-def resolve(*, scenario: str, mode: str, model: Path | None, dataset: Path | None,
-            tokenizer: Path | None, backend: str, user_conf: Path, output_dir: Path | None,
-            engine_args: list[str], warmup_samples: int, progress_interval_s: float,
-            fake_shape: LatencyShape = LatencyShape(),
-            remote_urls: tuple[str, ...] = (), remote_startup_timeout_s: float = STARTUP_WAIT_S,
-            remote_connect_grace_s: float = CONNECT_GRACE_S, task: str = "cnn",
-            max_new_tokens: int | None = None, longest_first: bool = False) -> RunConfig:
-    """Fill in the embedded defaults and check what can be checked without loading anything."""
-    if backend == "remote":
-        remote_urls = parse_remote_urls(remote_urls)
-    elif remote_urls:
-        raise ConfigError(f"--remote-url given, but the backend is {backend}; "
-                          f"add --backend remote")
-    demo = model is None
-    if demo:
+def build_run_config(args: argparse.Namespace, *, scenario: str, mode: str, task: Task,
+                     engine_args: list[str]) -> RunConfig:
+    """The run's configuration from a run command's parsed arguments (harness.cli), checked
+    as far as it can be without loading anything."""
+    if engine_args and args.backend != "vllm":
+        raise ConfigError(f"engine flags {' '.join(engine_args)!r} given, but the "
+                          f"{args.backend} backend takes none")
+    model, dataset, demo = _model_and_dataset(args.model, args.dataset, task)
+    if args.backend == "vllm" and not model.is_dir():
+        raise ConfigError(f"model folder not found: {model}; pass the folder holding config.json "
+                          f"and the weights (MODEL=... or --model)")
+    output_root = args.output_dir or (default_output_root(None if demo else model)
+                                      / task.runs_subfolder)
+    return RunConfig(
+        scenario=scenario, mode=mode,
+        task=task.with_max_new_tokens(getattr(args, "max_new_tokens", None)),
+        model_dir=model, dataset=dataset, tokenizer=_tokenizer(args.tokenizer, model),
+        vocab_size=_vocab_size(model), backend=args.backend, user_conf=args.user_conf,
+        output_root=output_root, engine_args=tuple(engine_args),
+        warmup_samples=args.warmup_samples, progress_interval_s=args.progress_interval_s,
+        demo=demo,
+        fake_shape=LatencyShape(args.fake_ttft_ms / 1000, args.fake_itl_ms / 1000,
+                                args.fake_output_tokens, args.fake_slots),
+        remote=_remote(args),
+        longest_first=getattr(args, "longest_first", False),
+    )
+
+
+def _model_and_dataset(model: Path | None, dataset: Path | None, task: Task
+                       ) -> tuple[Path, Path, bool]:
+    """The model folder, the dataset file, and whether this is the embedded demo."""
+    if dataset is None and task.dataset_needed:
+        raise ConfigError(task.dataset_needed)
+    if model is None:
         from harness.assets.demo import ensure_demo_assets
 
         assets = ensure_demo_assets()
-        model, dataset = assets.model_dir, dataset or assets.dataset_path
-    elif dataset is None:
+        return assets.model_dir, dataset or assets.dataset_path, True
+    if dataset is None:
         raise ConfigError("a model was given without a dataset: pass DATASET=/path/cnn_eval.json "
                           "(or --dataset); leave both out for the embedded demo")
-    if backend == "vllm" and not model.is_dir():
-        raise ConfigError(f"model folder not found: {model}; pass the folder holding config.json "
-                          f"and the weights (MODEL=... or --model)")
-    return RunConfig(
-        scenario=scenario, mode=mode, model_dir=model, dataset=dataset,
-        tokenizer=tokenizer, backend=backend, user_conf=user_conf,
-        output_root=output_dir or default_output_root(None if demo else model),
-        engine_args=tuple(engine_args),
-        warmup_samples=warmup_samples, progress_interval_s=progress_interval_s, demo=demo,
-        fake_shape=fake_shape, remote_urls=remote_urls,
-        remote_startup_timeout_s=remote_startup_timeout_s,
-        remote_connect_grace_s=remote_connect_grace_s, task=task,
-        max_new_tokens=max_new_tokens, longest_first=longest_first,
-    )
+    return model, dataset, False
+
+
+def _tokenizer(given: Path | None, model: Path) -> Path | None:
+    """--tokenizer, else the model folder when it has tokenizer files, else None: the
+    embedded Llama-3 tokenizer (the same one; e.g. for a config-only dummy-weight model)."""
+    if given is None and any((model / f).is_file() for f in TOKENIZER_FILES):
+        return model
+    return given
+
+
+def _vocab_size(model: Path) -> int:
+    """From the model's config.json when it has one; else Llama-3's."""
+    cfg = model / "config.json"
+    if not cfg.is_file():
+        return LLAMA3_VOCAB_SIZE
+    try:
+        return int(json.loads(cfg.read_text())["vocab_size"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{cfg}: cannot read vocab_size ({e})") from e
+
+
+def _remote(args: argparse.Namespace) -> RemoteOptions:
+    if args.backend == "remote":
+        from sut.remote_backend import parse_remote_urls
+
+        return RemoteOptions(parse_remote_urls(tuple(args.remote_urls)),
+                             args.remote_startup_timeout_s, args.remote_connect_grace_s)
+    if args.remote_urls:
+        raise ConfigError(f"--remote-url given, but the backend is {args.backend}; "
+                          f"add --backend remote")
+    return RemoteOptions()

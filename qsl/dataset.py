@@ -36,6 +36,11 @@ class Dataset:
         return len(self.samples)
 
     @property
+    def kind(self) -> str:
+        """The task whose file this is (a key of harness.tasks.TASKS): "mmlu" or "cnn"."""
+        return "mmlu" if self.is_mmlu else "cnn"
+
+    @property
     def longest_prompt(self) -> int:
         return max(s.prompt_length for s in self.samples)
 

@@ -10,6 +10,7 @@ model download.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import sys
@@ -33,7 +34,9 @@ _NAMED_SPECIAL_TOKENS = (
     "<|python_tag|>",
 )
 SPECIAL_TOKEN_COUNT = 256
-EMBEDDED_TOKENIZER_VERSION = "1"  # a new version rebuilds the cached tokenizer folder
+EMBEDDED_TOKENIZER_VERSION = "1"
+# What Llama-3 folders name as their tokenizer class (transformers 4, and 5 when it saves one).
+FAST_TOKENIZER_CLASSES = (None, "PreTrainedTokenizerFast", "TokenizersBackend")  # a new version rebuilds the cached tokenizer folder
 
 
 def llama31_special_tokens() -> list[str]:
@@ -132,9 +135,21 @@ def load_tokenizer(path: Path | str):
 
 @functools.lru_cache(maxsize=4)
 def _load_tokenizer(path: Path):
-    from transformers import AutoTokenizer
-
+    """Llama-3's tokenizer class (PreTrainedTokenizerFast, transformers 5's
+    TokenizersBackend) directly when the folder names it or names none: AutoTokenizer would
+    import torch, which scoring does not need."""
+    if (path / "tokenizer.json").is_file() and _named_class(path) in FAST_TOKENIZER_CLASSES:
+        from transformers import PreTrainedTokenizerFast as loader
+    else:
+        from transformers import AutoTokenizer as loader
     try:
-        return AutoTokenizer.from_pretrained(str(path))
+        return loader.from_pretrained(str(path))
     except (OSError, ValueError) as e:
         raise SetupError(f"cannot load a tokenizer from {path}: {e}") from e
+
+
+def _named_class(path: Path) -> str | None:
+    try:
+        return json.loads((path / "tokenizer_config.json").read_text()).get("tokenizer_class")
+    except (OSError, ValueError, AttributeError):
+        return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Mapping, Sequence
 
 from qsl.records import Sample
-from sut.backend import GenerationParams, TokenChunk
+from sut.backend import BackendBase, GenerationParams, TokenChunk
 
 
 async def _stream(tokens: Sequence[int], stream: bool, ttft_s: float, itl_s: float
@@ -34,23 +34,12 @@ async def _stream(tokens: Sequence[int], stream: bool, ttft_s: float, itl_s: flo
         yield TokenChunk((tok,), i == len(tokens) - 1)
 
 
-class _FakeLifecycle:
-    max_model_len = None
-
+class _FakeLifecycle(BackendBase):
     async def start(self) -> None:
-        pass
-
-    async def health_check(self) -> None:
         pass
 
     async def shutdown(self) -> None:
         pass
-
-    def take_replica_report(self) -> None:
-        return None  # one engine
-
-    def settings(self) -> str:
-        return ""
 
 
 class OracleBackend(_FakeLifecycle):

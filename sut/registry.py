@@ -18,20 +18,27 @@ from sut.remote_backend import CONNECT_GRACE_S, STARTUP_WAIT_S
 
 
 @dataclass(frozen=True)
+class RemoteOptions:
+    """The remote backend's endpoints (checked and normalized) and how long it waits."""
+
+    urls: tuple[str, ...] = ()
+    startup_timeout_s: float = STARTUP_WAIT_S
+    connect_grace_s: float = CONNECT_GRACE_S
+
+
+@dataclass(frozen=True)
 class BackendRequest:
     """What a backend may need to be built."""
 
     model_dir: Path
-    tokenizer_dir: Callable[[], Path]  # resolved only by the backends that need a tokenizer
+    tokenizer: Path | None  # None: the embedded Llama-3 tokenizer (only fakes need one)
     dataset: Dataset
     engine_args: Sequence[str]
     params: GenerationParams
     task: str  # a key of harness.tasks.TASKS
     scenario: str  # a key of harness.rules.SCENARIO_SPECS
     fake_shape: LatencyShape = LatencyShape()  # fake-latency only
-    remote_urls: tuple[str, ...] = ()  # remote only
-    remote_startup_timeout_s: float = STARTUP_WAIT_S  # remote only
-    remote_connect_grace_s: float = CONNECT_GRACE_S  # remote only
+    remote: RemoteOptions = RemoteOptions()  # remote only
 
 
 def _vllm(r: BackendRequest) -> Backend:
@@ -42,10 +49,10 @@ def _vllm(r: BackendRequest) -> Backend:
 
 
 def _oracle(r: BackendRequest) -> Backend:
-    from qsl.tokenizer import load_tokenizer
+    from qsl.tokenizer import load_tokenizer, tokenizer_or_embedded
     from sut.fake_backends import OracleBackend
 
-    tokenizer = load_tokenizer(r.tokenizer_dir())
+    tokenizer = load_tokenizer(tokenizer_or_embedded(r.tokenizer))
     answers = {s.index: tokenizer.encode(s.reference, add_special_tokens=False)
                for s in r.dataset.samples}
     return OracleBackend(answers, r.params)
@@ -67,12 +74,12 @@ REMOTE_WINDOW = 512  # requests in flight per endpoint; the rest wait for the fi
 
 
 def _remote(r: BackendRequest) -> Backend:
-    from sut.remote_backend import RemoteBackend, parse_remote_urls
+    from sut.remote_backend import RemoteBackend
     from sut.replicas import ReplicaSet
 
-    return ReplicaSet([RemoteBackend(u, r.params, r.remote_startup_timeout_s,
-                                     r.remote_connect_grace_s)
-                       for u in parse_remote_urls(r.remote_urls)], r.params, window=REMOTE_WINDOW)
+    return ReplicaSet([RemoteBackend(u, r.params, r.remote.startup_timeout_s,
+                                     r.remote.connect_grace_s)
+                       for u in r.remote.urls], r.params, window=REMOTE_WINDOW)
 
 
 BACKENDS: dict[str, Callable[[BackendRequest], Backend]] = {

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import ConfigError, SetupError
 from qsl.records import Sample
-from sut.backend import GenerationParams, TokenChunk
+from sut.backend import BackendBase, EngineInfo, GenerationParams, TokenChunk
 
 STARTUP_WAIT_S = 600.0  # a server that answers may still be loading its model
 CONNECT_GRACE_S = 5.0  # how long a refused connection is retried
@@ -98,7 +98,7 @@ def parse_remote_urls(texts: Sequence[str]) -> tuple[str, ...]:
     return tuple(urls)
 
 
-class RemoteBackend:
+class RemoteBackend(BackendBase):
     """One `vllm serve` endpoint."""
 
     def __init__(self, url: str, params: GenerationParams, startup_wait_s: float = STARTUP_WAIT_S,
@@ -204,11 +204,9 @@ class RemoteBackend:
     def max_model_len(self) -> int | None:
         return self._max_model_len
 
-    def take_replica_report(self) -> None:
-        return None  # one engine
-
-    def settings(self) -> str:
-        return f"{self.url} serves {self._model} (max_model_len {self._max_model_len})"
+    def engine_info(self) -> tuple[EngineInfo, ...]:
+        return (EngineInfo("vLLM", endpoint=self.url, model=self._model,
+                           max_model_len=self._max_model_len),)
 
     def _body(self, sample: Sample, stream: bool) -> dict:
         p = self._params

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator, Sequence
 
 from qsl.records import Sample
-from sut.backend import Backend, GenerationParams, TokenChunk
+from sut.backend import (
+    Backend,
+    BackendBase,
+    EngineInfo,
+    GenerationParams,
+    ReplicaStats,
+    TokenChunk,
+)
 
 
 @dataclass
@@ -27,25 +34,24 @@ class ReplicaCounts:
     started_ns: int = field(default_factory=time.monotonic_ns)
     last_ns: int = 0
 
-    def line(self, name: str) -> str:
-        seconds = (self.last_ns - self.started_ns) / 1e9
-        rate = self.output_tokens / seconds if seconds > 0 else 0.0
-        return (f"  {name:<40} {self.samples:>8,} samples  {self.output_tokens:>10,} "
-                f"tokens  {rate:>10,.1f} tok/s  {self.errors:>4} errors")
+    def stats(self, name: str) -> ReplicaStats:
+        seconds = max(0.0, (self.last_ns - self.started_ns) / 1e9)
+        return ReplicaStats(name, self.samples, self.prompt_tokens, self.output_tokens,
+                            self.errors, seconds)
 
 
 class ReplicaTally:
-    """Counts per replica since the last report; `take_report` renders them and starts
-    afresh. Writers index `counts` at each update (a report replaces the list)."""
+    """Counts per replica since the last take; `take` returns them and starts afresh.
+    Writers index `counts` at each update (a take replaces the list)."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = list(names)
         self.counts = [ReplicaCounts() for _ in self.names]
 
-    def take_report(self) -> str:
-        lines = [c.line(name) for name, c in zip(self.names, self.counts)]
+    def take(self) -> tuple[ReplicaStats, ...]:
+        stats = tuple(c.stats(name) for name, c in zip(self.names, self.counts))
         self.counts = [ReplicaCounts() for _ in self.names]
-        return "per replica:\n" + "\n".join(lines)
+        return stats
 
 
 @dataclass
@@ -56,7 +62,7 @@ class ReplicaLoad:
     outstanding_work: int = 0
 
 
-class ReplicaSet:
+class ReplicaSet(BackendBase):
     """Dispatches over `replicas`; start/health/shutdown apply to all of them."""
 
     name = "replicas"
@@ -91,8 +97,8 @@ class ReplicaSet:
         limits = [r.max_model_len for r in self._replicas if r.max_model_len is not None]
         return min(limits) if limits else None
 
-    def settings(self) -> str:
-        return "; ".join(filter(None, (r.settings() for r in self._replicas)))
+    def engine_info(self) -> tuple[EngineInfo, ...]:
+        return tuple(info for r in self._replicas for info in r.engine_info())
 
     async def _pick(self, work: int) -> int:
         async with self._freed:
@@ -130,8 +136,7 @@ class ReplicaSet:
     async def shutdown(self) -> None:
         await asyncio.gather(*(r.shutdown() for r in self._replicas), return_exceptions=True)
 
-    def take_replica_report(self) -> str:
-        """Per replica: samples, tokens, tok/s (since counting started) and errors since the
-        last call (or the start); a request in flight across a report counts as a sample in
-        the period where it finishes."""
-        return self.tally.take_report()
+    def take_replica_stats(self) -> tuple[ReplicaStats, ...]:
+        """Per replica, what it served since the last call (or the start); a request in
+        flight across a call counts as a sample in the period where it finishes."""
+        return self.tally.take()

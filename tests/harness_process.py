@@ -9,8 +9,26 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
+
+T = TypeVar("T")
+
+
+def wait_until(what: str, ready: Callable[[], T], timeout_s: float,
+               alive: subprocess.Popen | None = None, poll_s: float = 0.05) -> T:
+    """Poll `ready` until it returns something true, and return that: the event a test
+    waits for (a line, a file, a process), instead of a fixed sleep. AssertionError naming
+    `what` after timeout_s, or as soon as `alive` (the process the event comes from) ended."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := ready()):
+        if alive is not None and alive.poll() is not None:
+            raise AssertionError(f"{what}: the process ended first (exit {alive.returncode})")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout_s:g} s")
+        time.sleep(poll_s)
+    return result
 
 
 class Harness:

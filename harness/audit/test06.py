@@ -19,7 +19,7 @@ import numpy as np
 from accuracy.log import read_accuracy_log
 from harness.errors import AccuracyError
 from harness.rules import STOP_TOKEN_IDS, TOKEN_DTYPE
-from harness.run.layout import ACCURACY_LOG, RunLayout
+from harness.run.layout import ACCURACY_LOG, TEST06, RunLayout
 
 # compliance/TEST06/audit.config of mlcommons/inference (the round's audit settings).
 TEST06_AUDIT_CONFIG = """\
@@ -85,8 +85,28 @@ def verify_test06(accuracy_log: Path, streaming: bool) -> Test06Result:
                         tuple(problems))
 
 
-def write_test06(layout: RunLayout, result: Test06Result) -> None:
-    """verify_accuracy.txt and accuracy/mlperf_log_accuracy.json, as the official layout has."""
-    layout.test06_verify_file.write_text(result.verify_accuracy_txt())
-    layout.test06_accuracy_log.parent.mkdir(exist_ok=True)
-    shutil.copy2(layout.test06_run_dir / ACCURACY_LOG, layout.test06_accuracy_log)
+class Test06:
+    """TEST06 as the runner and packaging see it: its settings, its folders, its check."""
+
+    name = TEST06
+    audit_config = TEST06_AUDIT_CONFIG
+
+    def run_dir(self, layout: RunLayout) -> Path:
+        """LoadGen's logs of the run (the harness's own; not in a submission)."""
+        return layout.test06_run_dir
+
+    def verify(self, layout: RunLayout, streaming: bool) -> Test06Result:
+        """Check the run's sampled outputs; write verify_accuracy.txt and a copy of the
+        accuracy log where the official layout has them; print the verdict."""
+        result = verify_test06(layout.test06_run_dir / ACCURACY_LOG, streaming)
+        layout.test06_verify_file.write_text(result.verify_accuracy_txt())
+        layout.test06_accuracy_log.parent.mkdir(exist_ok=True)
+        shutil.copy2(layout.test06_run_dir / ACCURACY_LOG, layout.test06_accuracy_log)
+        print(result.verify_accuracy_txt(), end="")
+        for problem in result.problems[:10]:
+            print(f"  {problem}")
+        print(f"{result.samples_checked} sampled outputs checked; written: "
+              f"{layout.test06_verify_file}")
+        if not result.passed:
+            raise AccuracyError(f"{self.name} verification failed (see above)")
+        return result

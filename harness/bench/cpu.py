@@ -28,16 +28,16 @@ import mlperf_loadgen as lg
 import numpy as np
 
 from harness.assets.demo import ensure_demo_assets
-from harness.config import resolve
-from harness.project_files import USER_CONF
+from harness.cli import build_parser
+from harness.config import build_run_config
 from harness.results.summary import parse_run
 from harness.rules import LLAMA3_VOCAB_SIZE, LOADGEN_MODEL_DATACENTER, ScenarioSpec
 from harness.run import loadgen
 from harness.run.runner import EngineSession
 from harness.run.userconf import one_pass_offline_conf
+from harness.tasks import TASKS
 from qsl.dataset import load_dataset
 from qsl.library import SampleLibrary
-from sut.fake_backends import LatencyShape
 
 MODEL = LOADGEN_MODEL_DATACENTER
 
@@ -84,10 +84,11 @@ def loadgen_trivial(folder: Path, dataset, samples: int) -> Row:
 
 def harness_fake(folder: Path, dataset, samples: int, tokens: int) -> Row:
     """The harness SUT + event loop over a fake backend streaming `tokens` with no delay."""
-    cfg = resolve(scenario="Offline", mode="performance", model=None, dataset=None, tokenizer=None,
-                  backend="fake-latency", user_conf=USER_CONF,
-                  output_dir=folder / f"fake{tokens}", engine_args=[], warmup_samples=0,
-                  progress_interval_s=0, fake_shape=LatencyShape(output_tokens=tokens))
+    args = build_parser().parse_args([
+        "run-offline", "--backend", "fake-latency", "--output-dir", str(folder / f"fake{tokens}"),
+        "--warmup", "0", "--progress-interval", "0", "--fake-output-tokens", str(tokens)])
+    cfg = build_run_config(args, scenario="Offline", mode="performance", task=TASKS["cnn"],
+                           engine_args=[])
     spec = ScenarioSpec("Offline", "Offline", MODEL, streaming=True)
     settings = loadgen.extra_settings(one_pass_offline_conf(folder, samples, len(dataset)),
                                           MODEL, "Offline", "performance")

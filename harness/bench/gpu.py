@@ -38,8 +38,7 @@ from pathlib import Path
 from harness.errors import ConfigError, HarnessError
 from harness.project_files import REPO_ROOT
 from harness.results.summary import parse_run
-from harness.run.layout import RunLayout
-from harness.run.runner import HARNESS_CLOCK_FILE
+from harness.run.layout import CLOCK_FILE, DETAIL_LOG, RunLayout
 from harness.run.userconf import one_pass_offline_conf
 from harness.tasks import TASKS
 from qsl.dataset import read_records
@@ -102,16 +101,6 @@ def _tail(log: Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])[-600:]
 
 
-RAW_SCRIPT = """
-import json, sys
-from harness.tasks import TASKS
-from sut.vllm.backend import raw_generate_throughput
-params = TASKS[sys.argv[3]].params
-result = raw_generate_throughput(sys.argv[1], sys.argv[2], sys.argv[4:], sys.argv[3], params)
-print("RESULT " + json.dumps(result))
-"""
-
-
 class Bench:
     def __init__(self, model: Path, dataset: Path, task: str, out: Path,
                  common_flags: tuple[str, ...]) -> None:
@@ -140,8 +129,8 @@ class Bench:
 
     def raw(self, case: Case) -> Measurement:
         log = self.out / case.name / "raw.log"
-        cmd = [sys.executable, "-c", RAW_SCRIPT, str(self.model), str(self.dataset), self.task,
-               *self._engine_flags(case)]
+        cmd = [sys.executable, "-m", "harness.bench.raw_engine", str(self.model),
+               str(self.dataset), self.task, *self._engine_flags(case)]
         rc = _run_logged(cmd, log)
         lines = [ln for ln in log.read_text(errors="replace").splitlines()
                  if ln.startswith("RESULT ")]
@@ -163,7 +152,7 @@ class Bench:
                "--progress-interval", "30", *backend, *case.harness_flags, *engine]
         rc = _run_logged(cmd, log)
         run_dir = RunLayout(root, "Offline").mode_dir(mode)
-        clock_file = run_dir / HARNESS_CLOCK_FILE
+        clock_file = run_dir / CLOCK_FILE
         if rc or not clock_file.is_file():
             return self._failed(case, kind, f"exit {rc}", log)
         clock = json.loads(clock_file.read_text())
@@ -181,7 +170,7 @@ class Bench:
         cmd = [sys.executable, "-m", "harness.bench.reference", str(self.model),
                str(self.dataset), str(self.conf), str(run_dir), *self._engine_flags(case)]
         rc = _run_logged(cmd, log)
-        if rc or not (run_dir / "mlperf_log_detail.txt").is_file():
+        if rc or not (run_dir / DETAIL_LOG).is_file():
             return self._failed(case, "ref", f"exit {rc}", log)
         summary = parse_run(run_dir)
         seconds = summary.sample_count / summary.samples_per_second
@@ -189,7 +178,7 @@ class Bench:
                                         summary.sample_count, summary.valid, None, str(log)))
 
     def remote(self, case: Case) -> Measurement:
-        from sut.vllm.backend import serve_command
+        from sut.vllm.engine_args import engine_env, serve_command
         from sut.vllm.flags import EngineJob
 
         port = _free_port()
@@ -197,7 +186,8 @@ class Bench:
         cmd = serve_command(str(self.model), self._engine_flags(case),
                             EngineJob(self.task, "Offline"), "127.0.0.1", port)
         url = f"http://127.0.0.1:{port}"
-        server = _start_logged(cmd, log, start_new_session=True)
+        server = _start_logged(cmd, log, start_new_session=True,
+                               env={**os.environ, **engine_env()})
         try:
             problem = _wait_healthy(url, server, SERVER_START_TIMEOUT_S)
             if problem:

@@ -21,7 +21,7 @@ from harness.tasks import TASKS
 from qsl.dataset import load_dataset
 from qsl.library import SampleLibrary
 from sut import responses
-from sut.vllm.backend import BlockingLLM
+from sut.vllm.blocking import BlockingLLM
 
 REFERENCE_BATCH = 16  # samples per blocking generate call in the public reference
 

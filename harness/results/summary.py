@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import RunError
+from harness.run.layout import DETAIL_LOG
 from harness.run.status import not_a_result
 
 _MARK = ":::MLLOG "
@@ -47,13 +48,36 @@ def read_detail_log(path: Path) -> DetailLog:
 
 
 @dataclass(frozen=True)
+class LoggedSettings:
+    """The test settings LoadGen logged it ran with, those the submission checker reads
+    (None: not logged)."""
+
+    qsl_rng_seed: int | None
+    sample_index_rng_seed: int | None
+    schedule_rng_seed: int | None
+    min_duration_ms: int | None
+    performance_sample_count: int | None
+    samples_per_query: int | None
+    sample_concatenate_permutation: bool | None
+    use_token_latencies: bool  # as requested
+    accuracy_sample_count: int | None  # the accuracy run's, else the QSL's total
+
+    @property
+    def seeds(self) -> dict[str, int | None]:
+        """By LoadGen's name (harness.rules.ROUND_SEEDS's keys)."""
+        return {"qsl_rng_seed": self.qsl_rng_seed,
+                "sample_index_rng_seed": self.sample_index_rng_seed,
+                "schedule_rng_seed": self.schedule_rng_seed}
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """LoadGen's verdict and headline figures for one run (None: not logged in this scenario)."""
 
     label: str  # the harness scenario (Interactive is LoadGen's Server)
     scenario: str
     mode: str
-    valid: bool | None  # None in accuracy mode (LoadGen gives no verdict there)
+    validity: str | None  # "VALID" or "INVALID"; None in accuracy mode (no verdict there)
     samples_per_second: float | None
     tokens_per_second: float | None
     target_qps: float | None
@@ -67,6 +91,12 @@ class RunSummary:
     loadgen_errors: tuple[str, ...]
     loadgen_warnings: tuple[str, ...]
     loadgen_version: str
+    early_stopping_met: bool | None
+    settings: LoggedSettings
+
+    @property
+    def valid(self) -> bool | None:
+        return None if self.validity is None else self.validity == "VALID"
 
     def render(self) -> str:
         verdict = {True: "VALID", False: "INVALID", None: "(no verdict in this mode)"}[self.valid]
@@ -100,6 +130,29 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _logged_settings(v: dict[str, object]) -> LoggedSettings:
+    return LoggedSettings(
+        qsl_rng_seed=_int(v.get("effective_qsl_rng_seed")),
+        sample_index_rng_seed=_int(v.get("effective_sample_index_rng_seed")),
+        schedule_rng_seed=_int(v.get("effective_schedule_rng_seed")),
+        min_duration_ms=_int(v.get("effective_min_duration_ms")),
+        performance_sample_count=_int(v.get("effective_performance_sample_count")),
+        samples_per_query=_int(v.get("effective_samples_per_query")),
+        sample_concatenate_permutation=_flag(v.get("effective_sample_concatenate_permutation")),
+        use_token_latencies=bool(v.get("requested_use_token_latencies")),
+        accuracy_sample_count=_int(v.get("effective_accuracy_sample_count")
+                                   or v.get("qsl_reported_total_count")),
+    )
+
+
 def _invalid_reasons(v: dict[str, object], ttft: float | None, tpot: float | None,
                      ttft_limit: float | None, tpot_limit: float | None) -> tuple[str, ...]:
     reasons = []
@@ -129,7 +182,7 @@ def parse_run(log_dir: Path, label: str | None = None) -> RunSummary:
     (harness.run.status): such a folder is never read as a result."""
     if problem := not_a_result(log_dir):
         raise RunError(f"{problem}; not a result")
-    log = read_detail_log(log_dir / "mlperf_log_detail.txt")
+    log = read_detail_log(log_dir / DETAIL_LOG)
     v = log.values
     scenario = str(v.get("effective_scenario", "?"))
     validity = v.get("result_validity")
@@ -143,7 +196,7 @@ def parse_run(log_dir: Path, label: str | None = None) -> RunSummary:
         label=label or scenario,
         scenario=scenario,
         mode=str(v.get("effective_test_mode", "?")),
-        valid=None if validity is None else validity == "VALID",
+        validity=None if validity is None else str(validity),
         samples_per_second=_number(v.get("result_samples_per_second",
                                          v.get("result_completed_samples_per_sec"))),
         tokens_per_second=_number(v.get("result_tokens_per_second",
@@ -158,4 +211,6 @@ def parse_run(log_dir: Path, label: str | None = None) -> RunSummary:
         loadgen_errors=log.errors,
         loadgen_warnings=log.warnings,
         loadgen_version=str(v.get("loadgen_version", "?")),
+        early_stopping_met=_flag(v.get("early_stopping_met")),
+        settings=_logged_settings(v),
     )

@@ -21,7 +21,7 @@ from harness.config import RunConfig
 from harness.errors import ConfigError, RunError
 from harness.rules import SCENARIO_SPECS, ScenarioSpec
 from harness.run import loadgen
-from harness.run.layout import check_output_root
+from harness.run.layout import FIND_QPS_DIR, USER_CONF_FILE, check_output_root
 from harness.run.runner import EngineSession, load_run_dataset, say
 from harness.run.userconf import DEMO_BEGIN, DEMO_END, load_user_conf
 
@@ -129,8 +129,8 @@ def find_qps(cfg: RunConfig, duration_s: float, min_queries: int, start_qps: flo
         raise ConfigError(f"find-qps is for Server and Interactive, not {cfg.scenario}")
     base = load_user_conf(cfg.user_conf, demo=cfg.demo).text
     dataset = load_run_dataset(cfg)
-    check_output_root(cfg.output_root / "find-qps")
-    root = cfg.output_root / "find-qps" / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_output_root(cfg.output_root / FIND_QPS_DIR)
+    root = cfg.output_root / FIND_QPS_DIR / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     root.mkdir(parents=True)
     capacity = None
     with EngineSession(cfg, dataset) as session:
@@ -143,7 +143,7 @@ def find_qps(cfg: RunConfig, duration_s: float, min_queries: int, start_qps: flo
         def run_probe(qps: float) -> Probe:
             probe_dir = root / f"probe-{len(list(root.iterdir())) + 1:02d}-qps-{qps:.3f}"
             probe_dir.mkdir(parents=True)
-            conf = probe_dir / "user.conf"
+            conf = probe_dir / USER_CONF_FILE
             conf.write_text(probe_conf_text(base, spec, qps, duration_s, min_queries))
             settings = loadgen.extra_settings(conf, spec.loadgen_model, spec.loadgen_scenario,
                                                   "performance")

@@ -1,6 +1,6 @@
-"""Where a run's files go: laid out like the MLPerf submission tree (whose scenario folders,
-results/<system>/<benchmark>/<Scenario>/, use the same names; submission packaging maps one
-onto the other with this class).
+"""Where a run's files go, and their names (no other module spells them): laid out like the
+MLPerf submission tree (whose scenario folders, results/<system>/<benchmark>/<Scenario>/,
+use the same names; submission packaging maps one onto the other with this class).
 
     <root>/<Scenario>/performance/run_1/   LoadGen logs of the performance run
     <root>/<Scenario>/accuracy/            LoadGen logs + accuracy.txt of the accuracy run
@@ -8,10 +8,14 @@ onto the other with this class).
     <root>/<Scenario>/user.conf            the effective user.conf LoadGen read
     <root>/<Scenario>/mlperf.conf          the round's mlperf.conf (LoadGen has it built in)
     <root>/history/...                     earlier runs moved aside, never overwritten
+
+A LoadGen test folder (run_1/, accuracy/, TEST06/run/, a find-qps probe) holds LoadGen's
+logs and the harness's records of the run, named below.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -20,8 +24,34 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 
-TEST06 = "TEST06"
+# LoadGen's logs, in a test folder
+SUMMARY_LOG = "mlperf_log_summary.txt"
+DETAIL_LOG = "mlperf_log_detail.txt"
 ACCURACY_LOG = "mlperf_log_accuracy.json"
+TRACE_LOG = "mlperf_log_trace.json"
+LOADGEN_LOGS = (SUMMARY_LOG, DETAIL_LOG, ACCURACY_LOG, TRACE_LOG)
+# the harness's records, in a test folder
+USER_CONF_FILE = "user.conf"  # the effective user.conf (also in the scenario folder)
+CONFIG_FILE = "harness_config.json"  # RunConfig.to_json()
+CLOCK_FILE = "harness_clock.json"  # HarnessClock
+STATUS_FILE = "harness_status.json"  # harness.run.status
+FAILED_FILE = "FAILED.txt"  # why the run failed
+FAILED_PREFIX = "FAILED-"  # LoadGen's logs of a failed run, renamed
+AUDIT_CONFIG_FILE = "audit.config"  # an audit test's LoadGen settings (TEST06/run/)
+# scores of an accuracy run, beside its accuracy log
+ACCURACY_TXT = "accuracy.txt"  # ROUGE, as the reference script prints it
+ACCURACY_JSON = "accuracy.json"  # ROUGE, RougeScores.as_dict()
+MMLU_JSON = "mmlu.json"
+MMLU_REPORT = "mmlu_report.html"
+# in a scenario folder
+MLPERF_CONF_FILE = "mlperf.conf"
+TEST06 = "TEST06"
+VERIFY_FILE = "verify_accuracy.txt"  # TEST06's verdict
+# folders of the run root beside the scenarios
+HISTORY_DIR = "history"
+FIND_QPS_DIR = "find-qps"
+MMLU_DIR = "mmlu"
+
 MIN_FREE_BYTES = 64 * 2 ** 20  # LoadGen's logs of a performance run, with a wide margin
 
 
@@ -62,6 +92,10 @@ class RunLayout:
     def scenario_dir(self) -> Path:
         return self.root / self.scenario
 
+    @property
+    def user_conf(self) -> Path:
+        return self.scenario_dir / USER_CONF_FILE
+
     def mode_dir(self, mode: str) -> Path:
         """mode: performance, accuracy, or a compliance test's name (TEST06)."""
         if mode == "performance":
@@ -75,7 +109,7 @@ class RunLayout:
 
     @property
     def test06_verify_file(self) -> Path:
-        return self.mode_dir(TEST06) / "verify_accuracy.txt"
+        return self.mode_dir(TEST06) / VERIFY_FILE
 
     @property
     def test06_accuracy_log(self) -> Path:
@@ -86,7 +120,7 @@ class RunLayout:
         target = self.mode_dir(mode)
         if target.exists() and any(target.iterdir()):
             stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(target.stat().st_mtime))
-            keep = self.root / "history" / f"{self.scenario}-{mode}-{stamp}"
+            keep = self.root / HISTORY_DIR / f"{self.scenario}-{mode}-{stamp}"
             n = 1
             while keep.exists():
                 n += 1
@@ -95,3 +129,23 @@ class RunLayout:
             shutil.move(str(target), keep)
         target.mkdir(parents=True, exist_ok=True)
         return target
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """What a test folder's harness_config.json says the run ran on (the fields packaging
+    needs; None or empty: the folder has no such file)."""
+
+    model_dir: str | None = None
+    dataset: str | None = None
+    engine_args: tuple[str, ...] = ()
+
+
+def read_config_record(log_dir: Path) -> ConfigRecord:
+    """The test folder's harness_config.json as a record; an empty one when it has none."""
+    path = log_dir / CONFIG_FILE
+    if not path.is_file():
+        return ConfigRecord()
+    data = json.loads(path.read_text())
+    return ConfigRecord(model_dir=data.get("model_dir"), dataset=data.get("dataset"),
+                        engine_args=tuple(data.get("engine_args", ())))

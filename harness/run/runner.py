@@ -18,15 +18,23 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.audit import AuditTest
 from harness.config import RunConfig
 from harness.errors import ConfigError, RunError, SetupError
 from harness.project_files import MLPERF_CONF
+from harness.results.engine_report import render_engines
 from harness.results.live import LiveProgress
 from harness.results.summary import RunSummary, parse_run
 from harness.rules import SCENARIO_SPECS, ScenarioSpec
 from harness.run import loadgen, status, stop_signals
 from harness.run.layout import (
+    AUDIT_CONFIG_FILE,
+    CLOCK_FILE,
+    CONFIG_FILE,
+    FAILED_FILE,
+    FAILED_PREFIX,
     MIN_FREE_BYTES,
+    MLPERF_CONF_FILE,
     RunLayout,
     accuracy_log_bytes,
     check_output_root,
@@ -35,12 +43,11 @@ from harness.run.supervisor import engine_output, quiet_engine_stop
 from harness.run.userconf import load_user_conf
 from qsl.dataset import Dataset, load_dataset
 from qsl.library import SampleLibrary
+from sut.backend import ReplicaStats
 from sut.event_loop import EventLoopThread
 from sut.loadgen_sut import LoadgenSut, SampleError
 from sut.progress import RunProgress
 from sut.registry import BackendRequest, make_backend
-
-HARNESS_CLOCK_FILE = "harness_clock.json"  # next to LoadGen's logs
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class RunOutcome:
     log_dir: Path
     summary: RunSummary
     clock: HarnessClock
-    replica_summary: str | None = None  # per replica/endpoint, for multi-replica backends
+    replica_stats: tuple[ReplicaStats, ...] | None = None  # multi-replica backends only
 
 
 def say(msg: str) -> None:
@@ -84,11 +91,13 @@ def check_sample_counts(settings, dataset: Dataset, spec: ScenarioSpec, mode: st
 
 
 def load_run_dataset(cfg: RunConfig) -> Dataset:
-    dataset = load_dataset(cfg.dataset, cfg.vocab_size())
-    if dataset.is_mmlu != (cfg.task == "mmlu"):
-        raise ConfigError(f"{cfg.dataset} is {'an MMLU' if dataset.is_mmlu else 'a CNN-DailyMail'}"
-                          f" file; use {'run-mmlu' if dataset.is_mmlu else 'run-accuracy / run-*'}"
-                          f" for it")
+    from harness.tasks import TASKS
+
+    dataset = load_dataset(cfg.dataset, cfg.vocab_size)
+    if dataset.kind != cfg.task.name:
+        owner = TASKS[dataset.kind]
+        raise ConfigError(f"{cfg.dataset} is {owner.dataset_words}; use {owner.verb} for it"
+                          + (" (or run-<scenario>)" if owner.verb == "run-accuracy" else ""))
     say(f"dataset {cfg.dataset}: {len(dataset):,} samples, longest prompt "
         f"{dataset.longest_prompt:,} tokens")
     return dataset
@@ -103,15 +112,11 @@ class EngineSession:
 
     def __init__(self, cfg: RunConfig, dataset: Dataset) -> None:
         self.cfg, self.dataset = cfg, dataset
-        task = cfg.task_spec()
-        self.params = task.params
+        self.params = cfg.task.params
         self.backend = make_backend(cfg.backend, BackendRequest(
-            model_dir=cfg.model_dir, tokenizer_dir=cfg.tokenizer_dir, dataset=dataset,
-            engine_args=cfg.engine_args, params=self.params, task=cfg.task,
-            scenario=cfg.scenario,
-            fake_shape=cfg.fake_shape, remote_urls=cfg.remote_urls,
-            remote_startup_timeout_s=cfg.remote_startup_timeout_s,
-            remote_connect_grace_s=cfg.remote_connect_grace_s))
+            model_dir=cfg.model_dir, tokenizer=cfg.tokenizer, dataset=dataset,
+            engine_args=cfg.engine_args, params=self.params, task=cfg.task.name,
+            scenario=cfg.scenario, fake_shape=cfg.fake_shape, remote=cfg.remote))
         self.loop: EventLoopThread | None = None
 
     def __enter__(self) -> "EngineSession":
@@ -123,8 +128,8 @@ class EngineSession:
                 self.loop.run(self.backend.start())
             self.loop.run(self.backend.health_check())
             say(f"backend ready in {time.monotonic() - t0:.1f} s")
-            if settings := self.backend.settings():
-                say(f"engine: {settings}")
+            if engines := self.backend.engine_info():
+                say(f"engine: {render_engines(engines)}")
             if self.backend.max_model_len is not None:
                 self.dataset.check_prompt_lengths(
                     self.backend.max_model_len - self.params.max_new_tokens)
@@ -188,7 +193,7 @@ class EngineSession:
         """One LoadGen test over this session's engine. RunError if any sample failed or the
         test was stopped: the folder is then marked FAILED (harness.run.status)."""
         progress = RunProgress()
-        self.backend.take_replica_report()  # count this test's requests only
+        self.backend.take_replica_stats()  # count this test's requests only
         sut = LoadgenSut(self.backend, self.loop, self.dataset.samples, progress, spec.streaming,
                          longest_first=self.cfg.longest_first and not spec.streaming)
         say(f"LoadGen {spec.name} {mode} run ({spec.loadgen_model}); logs in {log_dir}")
@@ -205,9 +210,9 @@ class EngineSession:
                 os._exit(130)  # the engine's processes end with the harness (supervisor)
             if sut.stopped.is_set():  # a failure or a stop (LoadGen may be left running)
                 raise _fail_run(log_dir, sut, end)
-            replicas = self.backend.take_replica_report()
+            replicas = self.backend.take_replica_stats()
             clock = HarnessClock(progress.completed, progress.output_tokens, progress.busy_s())
-            status.write_atomically(log_dir / HARNESS_CLOCK_FILE,
+            status.write_atomically(log_dir / CLOCK_FILE,
                                         json.dumps(asdict(clock)) + "\n")
             status.mark_finished(log_dir)
         except OSError as e:
@@ -218,7 +223,7 @@ class EngineSession:
             status.mark_failed(log_dir, stop_signals.reason())
             raise
         return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name), clock=clock,
-                          replica_summary=replicas)
+                          replica_stats=replicas)
 
 
 def _fail_run(log_dir: Path, sut: LoadgenSut, end: "loadgen.TestEnd") -> RunError:
@@ -226,10 +231,10 @@ def _fail_run(log_dir: Path, sut: LoadgenSut, end: "loadgen.TestEnd") -> RunErro
     errors = sut.errors or [SampleError(None, None, stop_signals.reason())]
     first = errors[0]
     what = first.error
-    where = f"LoadGen's logs kept in {log_dir} as {status.FAILED_PREFIX}mlperf_log_*"
+    where = f"LoadGen's logs kept in {log_dir} as {FAILED_PREFIX}mlperf_log_*"
     if first.qsl_index is not None:
         what = f"sample {first.qsl_index} failed: {first.error}"
-        where = f"{len(errors)} failure(s) listed in {log_dir / status.FAILED_FILE}; " + where
+        where = f"{len(errors)} failure(s) listed in {log_dir / FAILED_FILE}; " + where
     if end is not loadgen.TestEnd.ENDED:
         what += "; LoadGen was left mid-schedule (its logs are partial)"
     problems = status.mark_failed(log_dir, what, (f"qsl_idx={e.qsl_index} query={e.query_id}: "
@@ -239,46 +244,44 @@ def _fail_run(log_dir: Path, sut: LoadgenSut, end: "loadgen.TestEnd") -> RunErro
     return RunError(f"run FAILED: {what} ({where}): not a result")
 
 
-def run_benchmark(cfg: RunConfig, compliance_test: str | None = None) -> RunOutcome:
-    """Run LoadGen once (cfg.scenario, cfg.mode) through cfg.backend; with compliance_test
-    (TEST06) run that test instead: its audit settings over the performance settings.
+def run_benchmark(cfg: RunConfig, audit: AuditTest | None = None) -> RunOutcome:
+    """Run LoadGen once (cfg.scenario, cfg.mode) through cfg.backend; with an audit test
+    (TEST06) run that instead: its audit settings over the performance settings.
     The run's folder is laid out (an earlier run there moved to history/) only once the
     engine is ready: an engine that fails to start leaves the earlier run in place."""
     spec = SCENARIO_SPECS[cfg.scenario]
     user_conf = load_user_conf(cfg.user_conf, demo=cfg.demo)
     dataset = load_run_dataset(cfg)
     layout = RunLayout(cfg.output_root, spec.name)
-    answer_tokens = cfg.task_spec().params.max_new_tokens
+    answer_tokens = cfg.task.params.max_new_tokens
     need = MIN_FREE_BYTES + (2 * accuracy_log_bytes(len(dataset), answer_tokens)
                              if cfg.mode == "accuracy" else 0)
     check_output_root(layout.scenario_dir, need)
     with _folder_errors(layout):
         conf_path = user_conf.write(layout.scenario_dir)
-        shutil.copyfile(MLPERF_CONF, layout.scenario_dir / "mlperf.conf")
+        shutil.copyfile(MLPERF_CONF, layout.scenario_dir / MLPERF_CONF_FILE)
     settings = loadgen.load_settings(conf_path, spec.loadgen_model, spec.loadgen_scenario,
                                          cfg.mode)
     check_sample_counts(settings, dataset, spec, cfg.mode, cfg.user_conf)
     with EngineSession(cfg, dataset) as session:
         with _folder_errors(layout):
-            log_dir, audit = _lay_out_run(cfg, layout, user_conf, compliance_test)
-        return session.run_test(spec, cfg.mode, settings, log_dir, audit)
+            log_dir, audit_config = _lay_out_run(cfg, layout, user_conf, audit)
+        return session.run_test(spec, cfg.mode, settings, log_dir, audit_config)
 
 
-def _lay_out_run(cfg: RunConfig, layout: RunLayout, user_conf, compliance_test: str | None
+def _lay_out_run(cfg: RunConfig, layout: RunLayout, user_conf, audit: AuditTest | None
                  ) -> tuple[Path, Path | None]:
-    """The run's log folder (and a compliance test's audit.config), with what it ran on."""
-    from harness.audit.test06 import TEST06_AUDIT_CONFIG
-
-    log_dir = layout.prepare(compliance_test or cfg.mode)
-    audit = None
-    if compliance_test:
-        log_dir = layout.test06_run_dir
+    """The run's log folder (and an audit test's audit.config), with what it ran on."""
+    log_dir = layout.prepare(audit.name if audit else cfg.mode)
+    audit_config = None
+    if audit:
+        log_dir = audit.run_dir(layout)
         log_dir.mkdir()
-        audit = log_dir / "audit.config"
-        audit.write_text(TEST06_AUDIT_CONFIG)
+        audit_config = log_dir / AUDIT_CONFIG_FILE
+        audit_config.write_text(audit.audit_config)
     user_conf.write(log_dir)  # what this run read, kept with its logs
-    (log_dir / "harness_config.json").write_text(cfg.to_json() + "\n")
-    return log_dir, audit
+    (log_dir / CONFIG_FILE).write_text(cfg.to_json() + "\n")
+    return log_dir, audit_config
 
 
 @contextlib.contextmanager

@@ -19,11 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-STATUS_FILE = "harness_status.json"
-FAILED_FILE = "FAILED.txt"
-FAILED_PREFIX = "FAILED-"
-LOADGEN_LOGS = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json",
-                "mlperf_log_trace.json")
+from harness.run.layout import FAILED_FILE, FAILED_PREFIX, LOADGEN_LOGS, STATUS_FILE
+
 RUNNING, FINISHED, FAILED = "running", "finished", "failed"
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.rules import LOADGEN_MODEL_DATACENTER
+from harness.run.layout import USER_CONF_FILE
 
 _U64 = 2**64 - 1
 # LoadGen doubles min_duration and compares it as int64 nanoseconds: longer wraps around.
@@ -125,7 +126,7 @@ class UserConf:
     text: str
 
     def write(self, run_root: Path) -> Path:
-        path = run_root / "user.conf"
+        path = run_root / USER_CONF_FILE
         path.write_text(self.text)
         return path
 

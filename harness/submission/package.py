@@ -28,10 +28,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
-from harness.errors import SubmissionError
+from accuracy.rouge import RougeScores, read_scores
+from harness.errors import AccuracyError, SubmissionError
 from harness.project_files import REPO_ROOT, SOURCE_PACKAGES
-from harness.results.summary import read_detail_log
+from harness.results.summary import RunSummary, parse_run
 from harness.rules import (
     BENCHMARK_NAME,
     DATACENTER_SAMPLE_COUNT,
@@ -42,14 +44,32 @@ from harness.rules import (
     SUBMISSION_ROUND,
     TOKEN_LATENCY_LIMITS_MS,
 )
-from harness.run.layout import ACCURACY_LOG, RunLayout
-from harness.run.status import FAILED_FILE, FAILED_PREFIX, STATUS_FILE, not_a_result
+from harness.run.layout import (
+    ACCURACY_JSON,
+    ACCURACY_LOG,
+    ACCURACY_TXT,
+    DETAIL_LOG,
+    FAILED_FILE,
+    FAILED_PREFIX,
+    FIND_QPS_DIR,
+    HISTORY_DIR,
+    MMLU_DIR,
+    STATUS_FILE,
+    SUMMARY_LOG,
+    TEST06,
+    USER_CONF_FILE,
+    VERIFY_FILE,
+    ConfigRecord,
+    RunLayout,
+    read_config_record,
+)
+from harness.run.status import not_a_result
 from harness.submission.system_description import load_yaml, system_description
-from sut.vllm.backend import flag_value
+from sut.vllm.engine_args import flag_value
 
 SCENARIOS = ("Offline", "Server", "Interactive")
-PERF_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
-ACC_FILES = (*PERF_FILES, "accuracy.txt", ACCURACY_LOG)
+PERF_FILES = (SUMMARY_LOG, DETAIL_LOG)
+ACC_FILES = (*PERF_FILES, ACCURACY_TXT, ACCURACY_LOG)
 KEEP_CHARS = 4096  # the official truncation keeps the first and last 4 KiB
 MEASUREMENT_FIELDS = ("input_data_types", "retraining", "starting_weights_filename",
                       "weight_data_types", "weight_transformations")
@@ -64,6 +84,16 @@ class Finding:
         return f"{self.where}: {self.problem}"
 
 
+@dataclass(frozen=True)
+class ScenarioRuns:
+    """What packaging reads of one scenario's runs, as records."""
+
+    performance: RunSummary
+    accuracy: RunSummary
+    rouge: RougeScores  # the accuracy run's (accuracy.json)
+    config: ConfigRecord  # the performance run's (harness_config.json)
+
+
 # --- accuracy log truncation ---------------------------------------------------------------
 
 def truncate_accuracy(src_dir: Path, dst_dir: Path) -> str:
@@ -75,63 +105,60 @@ def truncate_accuracy(src_dir: Path, dst_dir: Path) -> str:
     if len(text) > KEEP_CHARS:
         text = text[:KEEP_CHARS] + "\n\n...\n\n" + text[-KEEP_CHARS:]
     (dst_dir / ACCURACY_LOG).write_text(text)
-    (dst_dir / "accuracy.txt").write_text(
-        (src_dir / "accuracy.txt").read_text().rstrip("\n") + f"\n\nhash={digest}\n")
+    (dst_dir / ACCURACY_TXT).write_text(
+        (src_dir / ACCURACY_TXT).read_text().rstrip("\n") + f"\n\nhash={digest}\n")
     return digest
 
 
 # --- checks, before the official checker ---------------------------------------------------
 
-def check_performance(scenario: str, log_dir: Path) -> list[Finding]:
-    where = f"{scenario}/performance/run_1"
-    v = read_detail_log(log_dir / "mlperf_log_detail.txt").values
+def _where(scenario: str, mode: str) -> str:
+    """A run's folder as findings name it (Offline/performance/run_1)."""
+    return str(RunLayout(Path(), scenario).mode_dir(mode))
+
+
+def check_performance(scenario: str, run: RunSummary) -> list[Finding]:
+    where = _where(scenario, "performance")
+    logged = run.settings
     found = []
-    if v.get("result_validity") != "VALID":
-        found.append(Finding(where, f"LoadGen says {v.get('result_validity')}"))
+    if run.valid is not True:
+        found.append(Finding(where, f"LoadGen says {run.validity}"))
     for key, want in ROUND_SEEDS.items():
-        if v.get(f"effective_{key}") != want:
-            found.append(Finding(where, f"{key} {v.get('effective_' + key)} is not the "
+        if logged.seeds[key] != want:
+            found.append(Finding(where, f"{key} {logged.seeds[key]} is not the "
                                         f"{SUBMISSION_ROUND} seed {want} (user.conf overrides it?)"))
-    if (v.get("effective_min_duration_ms") or 0) < MIN_DURATION_MS:
-        found.append(Finding(where, f"min_duration {v.get('effective_min_duration_ms')} ms < "
+    if (logged.min_duration_ms or 0) < MIN_DURATION_MS:
+        found.append(Finding(where, f"min_duration {logged.min_duration_ms} ms < "
                                     f"{MIN_DURATION_MS}"))
-    if (v.get("effective_performance_sample_count") or 0) < DATACENTER_SAMPLE_COUNT:
+    if (logged.performance_sample_count or 0) < DATACENTER_SAMPLE_COUNT:
         found.append(Finding(where, f"performance sample count "
-                                    f"{v.get('effective_performance_sample_count')} < "
+                                    f"{logged.performance_sample_count} < "
                                     f"{DATACENTER_SAMPLE_COUNT:,}"))
-    if v.get("effective_sample_concatenate_permutation") is not True:
+    if logged.sample_concatenate_permutation is not True:
         found.append(Finding(where, "sample_concatenate_permutation is off"))
-    if not v.get("requested_use_token_latencies"):
+    if not logged.use_token_latencies:
         found.append(Finding(where, "use_token_latencies is off"))
-    if scenario == "Offline" and (v.get("effective_samples_per_query") or 0) < DATACENTER_SAMPLE_COUNT:
-        found.append(Finding(where, f"samples per query {v.get('effective_samples_per_query')} < "
+    if scenario == "Offline" and (logged.samples_per_query or 0) < DATACENTER_SAMPLE_COUNT:
+        found.append(Finding(where, f"samples per query {logged.samples_per_query} < "
                                     f"{DATACENTER_SAMPLE_COUNT:,}"))
     if scenario in TOKEN_LATENCY_LIMITS_MS:
         ttft_ms, tpot_ms = TOKEN_LATENCY_LIMITS_MS[scenario]
-        ttft = (v.get("result_first_token_99.00_percentile_latency_ns") or 0) / 1e6
-        tpot = (v.get("result_time_per_output_token_99.00_percentile_ns") or 0) / 1e6
+        ttft, tpot = run.ttft_p99_ms or 0.0, run.tpot_p99_ms or 0.0
         if ttft >= ttft_ms:
             found.append(Finding(where, f"TTFT p99 {ttft:,.1f} ms not below {ttft_ms} ms"))
         if tpot >= tpot_ms:
             found.append(Finding(where, f"TPOT p99 {tpot:,.2f} ms not below {tpot_ms} ms"))
-        if v.get("early_stopping_met") is not True:
+        if run.early_stopping_met is not True:
             found.append(Finding(where, "early stopping not met"))
     return found
 
 
-def check_accuracy(scenario: str, acc_dir: Path) -> list[Finding]:
-    where = f"{scenario}/accuracy"
-    text = (acc_dir / "accuracy.txt").read_text()
-    found = []
-    targets = ROUGE_TARGET_SETS[0]
-    for t in targets.targets:
-        m = re.search(rf"'{t.metric}':\s+'?([\d.]+)'?", text)
-        if not m:
-            found.append(Finding(where, f"accuracy.txt has no plain number for {t.metric}"))
-        elif not t.passes(float(m.group(1))):
-            found.append(Finding(where, f"{t.metric} {m.group(1)} misses {t.describe()}"))
-    v = read_detail_log(acc_dir / "mlperf_log_detail.txt").values
-    count = v.get("effective_accuracy_sample_count") or v.get("qsl_reported_total_count")
+def check_accuracy(scenario: str, run: RunSummary, rouge: RougeScores) -> list[Finding]:
+    where = _where(scenario, "accuracy")
+    values = rouge.as_dict()
+    found = [Finding(where, f"{t.metric} {values[t.metric]} misses {t.describe()}")
+             for t in ROUGE_TARGET_SETS[0].targets if not t.passes(values[t.metric])]
+    count = run.settings.accuracy_sample_count
     if count != DATACENTER_SAMPLE_COUNT:
         found.append(Finding(where, f"accuracy run over {count} samples, not "
                                     f"{DATACENTER_SAMPLE_COUNT:,}"))
@@ -143,7 +170,7 @@ def check_test06(scenario: str, verify_file: Path) -> list[Finding]:
     first = "True" if SCENARIO_SPECS[scenario].streaming else "Skipped"
     need = (f"First token check pass: {first}", "EOS check pass: True",
             "Sample length check pass: True")
-    return [Finding(f"{scenario}/TEST06", f"verify_accuracy.txt lacks '{line}'")
+    return [Finding(_where(scenario, TEST06), f"{VERIFY_FILE} lacks '{line}'")
             for line in need if line not in text]
 
 
@@ -159,7 +186,7 @@ _DTYPE_NAMES = {"auto": "bf16", "bfloat16": "bf16", "float16": "fp16", "half": "
                 "float": "fp32", "float32": "fp32"}
 
 
-def weights_as_run(engine_args: list[str]) -> tuple[str, str]:
+def weights_as_run(engine_args: Sequence[str]) -> tuple[str, str]:
     """(weight data type, transformation) a run's engine flags give: vLLM's quantization if
     any, else the dtype the checkpoint's bf16 weights were cast to (or none)."""
     quantization = flag_value(engine_args, ("--quantization", "-q"))
@@ -170,24 +197,24 @@ def weights_as_run(engine_args: list[str]) -> tuple[str, str]:
     return dtype, "none" if dtype == "bf16" else f"cast to {dtype} by vLLM"
 
 
-def _measurements(cfg: dict, overrides: dict) -> dict:
-    dtype, transformation = weights_as_run(cfg.get("engine_args", []))
+def _measurements(cfg: ConfigRecord, overrides: dict) -> dict:
+    dtype, transformation = weights_as_run(cfg.engine_args)
     m = {"input_data_types": "int32 token ids", "retraining": "No",
-         "starting_weights_filename": Path(cfg.get("model_dir", "model")).name,
+         "starting_weights_filename": Path(cfg.model_dir or "model").name,
          "weight_data_types": dtype, "weight_transformations": transformation}
     m.update({k: str(v) for k, v in overrides.items() if k in MEASUREMENT_FIELDS})
     return m
 
 
-def _readme(scenario: str, cfg: dict) -> str:
-    flags = " ".join(cfg.get("engine_args", []))
-    model = cfg.get("model_dir", "MODEL")
+def _readme(scenario: str, cfg: ConfigRecord) -> str:
+    flags = " ".join(cfg.engine_args)
+    model = cfg.model_dir or "MODEL"
     return (f"# {BENCHMARK_NAME} {scenario}\n\nProduced with this harness (source in src/):\n\n"
-            f"```\nmake run-{scenario.lower()} MODEL={model} DATASET={cfg.get('dataset')} "
+            f"```\nmake run-{scenario.lower()} MODEL={model} DATASET={cfg.dataset} "
             f"ENGINE_ARGS=\"{flags}\"\nmake run-accuracy SCENARIO={scenario} MODEL={model} "
-            f"DATASET={cfg.get('dataset')} ENGINE_ARGS=\"{flags}\"\n"
-            f"make run-compliance SCENARIO={scenario} MODEL={model} DATASET={cfg.get('dataset')}\n"
-            f"```\n\nLoadGen settings: user.conf in this folder.\n")
+            f"DATASET={cfg.dataset} ENGINE_ARGS=\"{flags}\"\n"
+            f"make run-compliance SCENARIO={scenario} MODEL={model} DATASET={cfg.dataset}\n"
+            f"```\n\nLoadGen settings: {USER_CONF_FILE} in this folder.\n")
 
 
 def _copy_source(dst: Path) -> None:
@@ -207,17 +234,21 @@ def _copy_source(dst: Path) -> None:
         shutil.copy2(REPO_ROOT / name, target)
 
 
-def _check_inputs(runs: Path, scenarios: list[str]) -> None:
-    """Every file packaging copies exists, and every run it comes from is a result (not a
-    failed, stopped or unfinished one): SubmissionError naming the first that is not."""
+def _read_inputs(runs: Path, scenarios: list[str]) -> dict[str, ScenarioRuns]:
+    """Every file packaging copies or reads exists, and every run it comes from is a result
+    (not a failed, stopped or unfinished one): SubmissionError naming the first that is not.
+    Returns each scenario's runs as records."""
+    read = {}
     for scenario in scenarios:
         src = RunLayout(runs, scenario)
         src_perf, src_acc = src.mode_dir("performance"), src.mode_dir("accuracy")
         needed = [(src_perf / f, "make run-" + scenario.lower()) for f in PERF_FILES]
         needed += [(src_acc / f, "make run-accuracy") for f in ACC_FILES]
+        needed += [(src_acc / ACCURACY_JSON, f"make run-accuracy SCENARIO={scenario} again: "
+                                             f"older harness versions did not write it")]
         needed += [(f, "make run-compliance")
                    for f in (src.test06_verify_file, src.test06_accuracy_log)]
-        needed += [(src_perf / "user.conf", "make run-" + scenario.lower())]
+        needed += [(src_perf / USER_CONF_FILE, "make run-" + scenario.lower())]
         for run_dir, made_by in ((src_perf, f"make run-{scenario.lower()}"),
                                  (src_acc, f"make run-accuracy SCENARIO={scenario}"),
                                  (src.test06_run_dir, f"make run-compliance SCENARIO={scenario}")):
@@ -225,13 +256,20 @@ def _check_inputs(runs: Path, scenarios: list[str]) -> None:
                 raise SubmissionError(f"{problem}: not packaged; run it again ({made_by})")
         for f, made_by in needed:
             _require(f, f"{scenario} file {f.relative_to(src.scenario_dir)} ({made_by})")
+        try:
+            rouge = read_scores(src_acc / ACCURACY_JSON)
+        except AccuracyError as e:
+            raise SubmissionError(str(e)) from None
+        read[scenario] = ScenarioRuns(parse_run(src_perf, scenario), parse_run(src_acc, scenario),
+                                      rouge, read_config_record(src_perf))
+    return read
 
 
-def _build(runs: Path, scenarios: list[str], root: Path, system: str, desc: dict[str, str],
-           measurement_overrides: dict) -> list[Finding]:
+def _build(runs: Path, inputs: dict[str, ScenarioRuns], root: Path, system: str,
+           desc: dict[str, str], measurement_overrides: dict) -> list[Finding]:
     """Write closed/<org>/'s files for this system into root (a fresh folder); the findings."""
     findings: list[Finding] = []
-    for scenario in scenarios:
+    for scenario, read in inputs.items():
         src = RunLayout(runs, scenario)
         dst = RunLayout(root / "results" / system / BENCHMARK_NAME, scenario)
         src_perf, src_acc = src.mode_dir("performance"), src.mode_dir("accuracy")
@@ -245,14 +283,12 @@ def _build(runs: Path, scenarios: list[str], root: Path, system: str, desc: dict
         shutil.copy2(src.test06_verify_file, dst.test06_verify_file)
         shutil.copy2(src.test06_accuracy_log, dst.test06_accuracy_log)
         # the user.conf the performance run read (a later run may have changed the scenario's)
-        shutil.copy2(src_perf / "user.conf", dst.scenario_dir / "user.conf")
-        cfg_file = src_perf / "harness_config.json"
-        cfg = json.loads(cfg_file.read_text()) if cfg_file.is_file() else {}
+        shutil.copy2(src_perf / USER_CONF_FILE, dst.user_conf)
         (dst.scenario_dir / "measurements.json").write_text(
-            json.dumps(_measurements(cfg, measurement_overrides), indent=2) + "\n")
-        (dst.scenario_dir / "README.md").write_text(_readme(scenario, cfg))
-        findings += check_performance(scenario, src_perf)
-        findings += check_accuracy(scenario, src_acc)
+            json.dumps(_measurements(read.config, measurement_overrides), indent=2) + "\n")
+        (dst.scenario_dir / "README.md").write_text(_readme(scenario, read.config))
+        findings += check_performance(scenario, read.performance)
+        findings += check_accuracy(scenario, read.accuracy, read.rouge)
         findings += check_test06(scenario, src.test06_verify_file)
     (root / "systems").mkdir(parents=True)
     (root / "systems" / f"{system}.json").write_text(json.dumps(desc, indent=2) + "\n")
@@ -300,7 +336,7 @@ def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | No
                               f"Offline/, Server/, ... (RUNS=runs/<model name>)")
     present = [s for s in SCENARIOS if (runs / s).is_dir()]
     strays = sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name not in
-                    (*SCENARIOS, "history", "find-qps", "mmlu"))
+                    (*SCENARIOS, HISTORY_DIR, FIND_QPS_DIR, MMLU_DIR))
     if strays:
         raise SubmissionError(f"{runs}: unknown scenario folder(s) {', '.join(strays)}; "
                               f"expected {', '.join(SCENARIOS)}")
@@ -311,14 +347,14 @@ def package(runs: Path, out: Path, org: str, system: str, system_yaml: Path | No
     overrides = load_yaml(system_yaml)
     measurement_overrides = overrides.pop("measurements", {}) or {}
     desc = system_description(org, system, overrides)
-    _check_inputs(runs, present)
+    inputs = _read_inputs(runs, present)
     out = out.resolve()
     root = out / "closed" / org
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-", dir=out.parent))
         try:
-            findings = _build(runs, present, staging, system, desc, measurement_overrides)
+            findings = _build(runs, inputs, staging, system, desc, measurement_overrides)
             backup = out.with_name(f"{out.name}.replaced") / time.strftime("%Y%m%d-%H%M%S")
             replaced = _install(staging, root, system, backup / "closed" / org)
         finally:

@@ -1,2 +1,3 @@
-"""Everything vLLM: the in-process backend, the engine flags the harness adds, and the
-engine-argument builder. The only package that imports vllm."""
+"""Everything vLLM: the engine flags the harness adds (`flags`), the engine command line
+(`engine_args`), the in-process backend (`backend`) and the blocking `LLM` for benchmarks
+(`blocking`). The only package that imports vllm."""

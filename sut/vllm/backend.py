@@ -1,108 +1,19 @@
-"""The vLLM backend: vLLM's AsyncLLM on the shared event loop. The only module importing vllm.
-
-Engine options are vLLM's own command-line flags, parsed by vLLM's own parser,
-so every option of the installed vLLM (tensor parallel size, dtype,
-quantization, max_num_seqs, kv-cache dtype, ...) passes through unchanged and
-is validated with vLLM's own messages. The harness only puts its defaults in
-front; flags given later win.
-"""
+"""The vLLM backend: vLLM's AsyncLLM on the shared event loop, with the engine flags of
+sut.vllm.engine_args."""
 
 from __future__ import annotations
 
-import difflib
 import os
-import sys
 import time
-from typing import AsyncIterator, NoReturn, Sequence
+from typing import AsyncIterator, Sequence
 
-from harness.errors import ConfigError, SetupError
+from harness.errors import SetupError
 from harness.rules import SCENARIO_SPECS
 from qsl.records import Sample
-from sut.backend import GenerationParams, TokenChunk
+from sut.backend import BackendBase, EngineInfo, GenerationParams, ReplicaStats, TokenChunk
 from sut.replicas import ReplicaTally
-from sut.vllm.flags import CPU_KVCACHE_GIB_DEFAULT, EngineJob, harness_flags
-
-
-def engine_argv(model: str, user_args: Sequence[str], job: EngineJob, on_cpu: bool) -> list[str]:
-    """The vLLM command line: the model, the harness's flags for this job, then the user's
-    (which win)."""
-    return ["--model", model, *harness_flags(job, on_cpu), *user_args]
-
-
-def parse_engine_args(argv: Sequence[str]):
-    """vLLM's AsyncEngineArgs from a vLLM-style command line; ConfigError when vLLM rejects it."""
-    from vllm import AsyncEngineArgs
-    from vllm.utils.argparse_utils import FlexibleArgumentParser
-
-    parser = FlexibleArgumentParser(prog="vllm engine arguments")
-    AsyncEngineArgs.add_cli_args(parser)
-
-    def reject(message: str) -> NoReturn:
-        raise ConfigError(f"vLLM rejected the engine arguments: {message}. See `vllm serve "
-                          f"--help` for the flags of the installed vLLM ({vllm_version()})")
-
-    parser.error = reject  # raise instead of printing vLLM's whole usage and exiting
-    namespace, unknown = parser.parse_known_args(list(argv))
-    if unknown:
-        flags = [a.split("=")[0] for a in unknown if a.startswith("-")] or unknown
-        hints = [f"{f} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(
-            f, parser._option_string_actions, n=1)) else f for f in flags]
-        reject(f"unknown flag(s) {', '.join(hints)}")
-    return AsyncEngineArgs.from_cli_args(namespace)
-
-
-def flag_value(args: Sequence[str], names: tuple[str, ...]) -> str | None:
-    """The value of the last of `names` in a vLLM-style command line ("--x N" or "--x=N")."""
-    value = None
-    for i, arg in enumerate(args):
-        name, eq, inline = arg.partition("=")
-        if name in names:
-            value = inline if eq else (args[i + 1] if i + 1 < len(args) else "")
-    return value
-
-
-def fill_gpus_args(user_args: Sequence[str], visible_gpus: int) -> tuple[str, ...]:
-    """`--data-parallel-size` putting one engine replica on every visible GPU (or on every
-    tensor x pipeline parallel group of them), unless the user set data parallelism."""
-    if any(a.partition("=")[0].startswith("--data-parallel") or a == "-dp" for a in user_args):
-        return ()
-    try:
-        per_replica = (int(flag_value(user_args, ("--tensor-parallel-size", "-tp")) or 1)
-                       * int(flag_value(user_args, ("--pipeline-parallel-size", "-pp")) or 1))
-    except ValueError:
-        return ()  # vLLM's own parser reports the bad value
-    replicas = visible_gpus // max(per_replica, 1)
-    return ("--data-parallel-size", str(replicas)) if replicas > 1 else ()
-
-
-def _platform_argv(model: str, user_args: Sequence[str], job: EngineJob,
-                   fill_gpus: bool) -> list[str]:
-    """engine_argv for this platform (CPU-only vLLM or GPUs); with `fill_gpus`, data
-    parallelism over every visible GPU unless the user chose otherwise."""
-    from vllm.platforms import current_platform
-
-    on_cpu = current_platform.is_cpu()
-    if on_cpu:
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB_DEFAULT)
-    if fill_gpus and current_platform.is_cuda_alike():
-        user_args = [*fill_gpus_args(user_args, current_platform.device_count()), *user_args]
-    return engine_argv(model, user_args, job, on_cpu)
-
-
-def platform_engine_args(model: str, user_args: Sequence[str], job: EngineJob,
-                         fill_gpus: bool = True):
-    """AsyncEngineArgs for this platform and job, from the harness's flags and the user's."""
-    return parse_engine_args(_platform_argv(model, user_args, job, fill_gpus))
-
-
-def serve_command(model: str, user_args: Sequence[str], job: EngineJob, host: str,
-                  port: int) -> list[str]:
-    """The command starting vLLM's OpenAI-compatible server with the same engine flags the
-    in-process backend would use (for a like-for-like remote endpoint on this machine).
-    Run it with this process's environment (on CPU it carries the KV cache size)."""
-    return [sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-            *_platform_argv(model, user_args, job, fill_gpus=True), "--host", host, "--port",
-            str(port)]
+from sut.vllm.engine_args import engine_env, parse_engine_args, platform_argv, vllm_version
+from sut.vllm.flags import EngineJob
 
 
 def sampling_params(params: GenerationParams, **extra):
@@ -142,7 +53,7 @@ def engine_counter(tally: ReplicaTally):
     return EngineCounter
 
 
-class VllmBackend:
+class VllmBackend(BackendBase):
     """Serves samples with vLLM's AsyncLLM engine, in this process (data parallel over every
     visible GPU unless the flags say otherwise: `fill_gpus_args`).
 
@@ -174,7 +85,9 @@ class VllmBackend:
         from vllm.usage.usage_lib import UsageContext
         from vllm.v1.engine.async_llm import AsyncLLM
 
-        args = platform_engine_args(self._model, self._user_args, self._job)
+        os.environ.update(engine_env())
+        args = parse_engine_args(platform_argv(self._model, self._user_args, self._job,
+                                               fill_gpus=True))
         usage = UsageContext.OPENAI_API_SERVER if self._serving else UsageContext.LLM_CLASS
         loggers = None
         if args.data_parallel_size > 1:
@@ -205,21 +118,23 @@ class VllmBackend:
     def max_model_len(self) -> int | None:
         return None if self._engine is None else int(self._engine.model_config.max_model_len)
 
-    def take_replica_report(self) -> str | None:
+    def take_replica_stats(self) -> tuple[ReplicaStats, ...] | None:
         """Per data-parallel engine (from vLLM's own statistics); None for one engine."""
-        return None if self._tally is None else self._tally.take_report()
+        return None if self._tally is None else self._tally.take()
 
-    def settings(self) -> str:
+    def engine_info(self) -> tuple[EngineInfo, ...]:
         if self._engine is None:
-            return ""
+            return ()
         c = self._engine.vllm_config
         sched, cache, par = c.scheduler_config, c.cache_config, c.parallel_config
-        return (f"vLLM {vllm_version()} ({'serving' if self._serving else 'batch'} defaults): "
-                f"max_num_seqs {sched.max_num_seqs}, max_num_batched_tokens "
-                f"{sched.max_num_batched_tokens}, dtype {c.model_config.dtype}, quantization "
-                f"{c.model_config.quantization or 'none'}, kv cache {cache.cache_dtype}, prefix "
-                f"caching {'on' if cache.enable_prefix_caching else 'off'}, tp "
-                f"{par.tensor_parallel_size} x dp {par.data_parallel_size}")
+        return (EngineInfo(
+            "vLLM", vllm_version(), "serving" if self._serving else "batch",
+            max_num_seqs=sched.max_num_seqs, max_num_batched_tokens=sched.max_num_batched_tokens,
+            dtype=str(c.model_config.dtype), quantization=c.model_config.quantization,
+            kv_cache_dtype=str(cache.cache_dtype), prefix_caching=bool(cache.enable_prefix_caching),
+            tensor_parallel_size=par.tensor_parallel_size,
+            data_parallel_size=par.data_parallel_size, model=self._model,
+            max_model_len=self.max_model_len),)
 
     async def generate(self, request_id: str, sample: Sample, stream: bool) -> AsyncIterator[TokenChunk]:
         from vllm import TokensPrompt
@@ -234,54 +149,3 @@ class VllmBackend:
         engine, self._engine = self._engine, None
         if engine is not None:
             engine.shutdown()
-
-
-def vllm_version() -> str:
-    import vllm
-
-    return vllm.__version__
-
-
-class BlockingLLM:
-    """vLLM's synchronous `LLM` (one engine) with the harness's Offline engine flags for the
-    task and its sampling: the raw engine and the public reference's style, for benchmarks."""
-
-    def __init__(self, model: str, user_args: Sequence[str], task: str,
-                 params: GenerationParams) -> None:
-        import dataclasses
-
-        from vllm import LLM, EngineArgs
-
-        args = platform_engine_args(model, user_args, EngineJob(task, "Offline"), fill_gpus=False)
-        self._llm = LLM(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EngineArgs)})
-        self._sampling = sampling_params(params)
-
-    def generate(self, prompts: Sequence[Sequence[int]]) -> list[list[int]]:
-        """One blocking call over all `prompts`; the output token ids of each."""
-        from vllm import TokensPrompt
-
-        outputs = self._llm.generate([TokensPrompt(prompt_token_ids=list(p)) for p in prompts],
-                                     self._sampling, use_tqdm=False)
-        return [list(o.outputs[0].token_ids) for o in outputs]
-
-    def close(self) -> None:
-        self._llm.llm_engine.engine_core.shutdown()
-
-
-def raw_generate_throughput(model: str, dataset_file: str, user_args: Sequence[str],
-                            task: str, params: GenerationParams) -> dict:
-    """vLLM's own LLM.generate over every prompt of a dataset file in one call, with the
-    backend's engine flags and sampling: the baseline the harness is benchmarked against."""
-    from qsl.dataset import read_records
-
-    prompts = [r["tok_input"] for r in read_records(dataset_file)]
-    llm = BlockingLLM(model, user_args, task, params)
-    try:
-        t0 = time.perf_counter()
-        outputs = llm.generate(prompts)
-        seconds = time.perf_counter() - t0
-    finally:
-        llm.close()
-    tokens = sum(map(len, outputs))
-    return {"prompts": len(prompts), "tokens": tokens, "seconds": seconds,
-            "tokens_per_s": tokens / seconds}

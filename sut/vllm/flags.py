@@ -10,8 +10,8 @@ from dataclasses import dataclass
 # runs issue samples more than once (several passes, probes), and reusing a previous
 # sample's computation would inflate the result.
 ALWAYS = ("--skip-tokenizer-init", "--no-enable-prefix-caching")
-# On a CPU-only vLLM build: the memory fraction the CPU worker accepts (and, set by the
-# backend as an environment variable unless the user did, a KV cache that fits small machines).
+# On a CPU-only vLLM build: the memory fraction the CPU worker accepts, and a KV cache that
+# fits small machines (an environment variable unless the user set it: engine_args.engine_env).
 CPU_ONLY = ("--gpu-memory-utilization", "0.3")
 CPU_KVCACHE_GIB_DEFAULT = "2"
 

@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from accuracy.decode import decode_outputs
 from accuracy.mmlu import extract_answer, score
+from harness.tasks import TASKS
 from tests.conftest import run_cli
 
 datasets = pytest.importorskip("datasets")
@@ -97,6 +99,14 @@ def test_plain_zero_shot_style(mmlu_copy, tmp_path):
                           "D. anatomy choice 3 of test0\nAnswer:")
 
 
+def _logged_answers(acc_dir):
+    """qsl_idx -> the token ids LoadGen logged; asserts each sample was answered once."""
+    log = json.loads((acc_dir / "mlperf_log_accuracy.json").read_text())
+    answers = {e["qsl_idx"]: np.frombuffer(bytes.fromhex(e["data"]), np.int32) for e in log}
+    assert len(answers) == len(log), "a sample answered twice"
+    return answers
+
+
 def test_oracle_mmlu_run_scores_100_through_loadgen(mmlu_copy, tmp_path):
     data = tmp_path / "mmlu.json"
     assert run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--out", str(data)).returncode == 0
@@ -106,10 +116,14 @@ def test_oracle_mmlu_run_scores_100_through_loadgen(mmlu_copy, tmp_path):
     result = json.loads((tmp_path / "runs" / "Offline" / "accuracy" / "mmlu.json").read_text())
     assert result["micro_accuracy"] == 100.0 and result["macro_accuracy"] == 100.0
     assert result["unparsed"]["count"] == 0 and result["total"] == 12
-    clock = json.loads((tmp_path / "runs" / "Offline" / "accuracy" / "harness_clock.json")
-                       .read_text())
-    assert clock["samples"] == 12 and clock["output_tokens"] >= 12 and clock["seconds"] > 0
-    assert "harness clock: 12 samples" in res.stdout
+    acc_dir = tmp_path / "runs" / "Offline" / "accuracy"
+    clock = json.loads((acc_dir / "harness_clock.json").read_text())
+    # the harness counted exactly the tokens of the answers LoadGen logged, and says so
+    logged = _logged_answers(acc_dir)
+    assert sorted(logged) == list(range(12))
+    assert clock["samples"] == 12 and clock["output_tokens"] == sum(a.size for a in logged.values())
+    assert (f"harness clock: 12 samples, {clock['output_tokens']:,} output tokens in "
+            f"{clock['seconds']:,.1f} s") in res.stdout
     page = (tmp_path / "runs" / "Offline" / "accuracy" / "mmlu_report.html").read_text()
     assert "<svg" in page and "anatomy" in page
 
@@ -135,16 +149,27 @@ def test_mmlu_cli_on_a_handmade_log(mmlu_copy, tmp_path, tokenizer):
 
 
 @pytest.mark.vllm
-def test_tiny_model_mmlu_run_on_cpu_vllm(mmlu_copy, tmp_path):
+def test_tiny_model_mmlu_run_on_cpu_vllm(mmlu_copy, tmp_path, tokenizer):
     data = tmp_path / "mmlu.json"
     assert run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--out", str(data)).returncode == 0
     res = run_cli("run-mmlu", "--dataset", str(data), "--output-dir", str(tmp_path / "runs"),
                   "--progress-interval", "0")
     assert res.returncode == 0, res.stderr[-3000:]
-    r = json.loads((tmp_path / "runs" / "Offline" / "accuracy" / "mmlu.json").read_text())
-    assert r["total"] == 12  # a random model: any accuracy, but every answer scored or listed
-    assert r["correct"] + r["unparsed"]["count"] <= 12
-    assert "MMLU: micro" in res.stdout
+    acc_dir = tmp_path / "runs" / "Offline" / "accuracy"
+    r = json.loads((acc_dir / "mmlu.json").read_text())
+    # a random model: any accuracy, but the scores are those of exactly the answers LoadGen
+    # logged, one per record, each within MMLU's answer limit
+    records = json.loads(data.read_text())
+    logged = _logged_answers(acc_dir)
+    assert sorted(logged) == list(range(len(records))) == list(range(r["total"]))
+    limit = TASKS["mmlu"].params.max_new_tokens
+    sizes = {i: a.size for i, a in logged.items()}
+    assert all(1 <= n <= limit for n in sizes.values()), sizes
+    texts = decode_outputs(tokenizer, list(logged.values()))
+    rescored = score(records, dict(zip(logged, texts))).as_dict()
+    assert r == json.loads(json.dumps(rescored))
+    assert {s: v["total"] for s, v in r["per_subject"].items()} == {s: 4 for s in SUBJECTS}
+    assert f"MMLU: micro {r['micro_accuracy']:.2f} %" in res.stdout
 
 
 def test_dataset_kind_must_fit_the_verb(mmlu_copy, tmp_path, demo_assets):

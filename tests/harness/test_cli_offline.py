@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from harness.rules import DATACENTER_SAMPLE_COUNT
 from tests.conftest import REPO, run_cli
 
 FAST = ("--progress-interval", "0")
@@ -105,11 +106,11 @@ def test_bad_input_clear_error_and_exit_code(tmp_path, args, code, message):
 
 
 def test_real_model_settings_need_the_full_dataset(tmp_path, demo_assets):
-    # A non-demo model: the demo section is left out, so LoadGen wants 13,368 samples.
+    # A non-demo model: the demo section is left out, so LoadGen wants the full dataset.
     res = _run(tmp_path, "run-offline", "--model", str(demo_assets.model_dir),
                "--dataset", str(demo_assets.dataset_path))
     assert res.returncode == 2
-    assert "ask for 13,368 performance samples" in res.stderr
+    assert f"ask for {DATACENTER_SAMPLE_COUNT:,} performance samples" in res.stderr
     assert "performance_sample_count_override = 32" in res.stderr
 
 

@@ -1,6 +1,6 @@
 """LoadgenSut's Offline ordering, without LoadGen (its completion calls are stubbed)."""
 
-import asyncio
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,15 +29,21 @@ class RecordingBackend:
 
 @pytest.mark.parametrize("longest_first, order", [(False, [0, 1, 2, 3]), (True, [1, 3, 2, 0])])
 def test_offline_order(monkeypatch, longest_first, order):
-    completed = []
-    monkeypatch.setattr(responses, "complete", lambda qid, tokens: completed.append(qid))
+    completed, all_done = [], threading.Event()
+
+    def complete(qid, tokens):
+        completed.append(qid)
+        if len(completed) == 4:
+            all_done.set()
+
+    monkeypatch.setattr(responses, "complete", complete)
     samples = [Sample(i, np.zeros(n, np.int32), "") for i, n in enumerate([5, 50, 20, 30])]
     backend, loop = RecordingBackend(), EventLoopThread()
     try:
         sut = LoadgenSut(backend, loop, samples, RunProgress(), streaming=False,
                          longest_first=longest_first)
         sut.issue_queries([SimpleNamespace(id=100 + i, index=i) for i in range(4)])
-        loop.run(asyncio.sleep(0.2))
+        assert all_done.wait(timeout=30), completed  # every query answered, however slowly
     finally:
         loop.close()
     assert backend.seen == order

@@ -16,6 +16,7 @@ import pytest
 from harness.run.loadgen import STOP_GRACE_S
 from harness.run.status import not_a_result
 from tests.conftest import REPO, run_cli
+from tests.harness_process import wait_until
 
 pytestmark = pytest.mark.vllm
 
@@ -63,6 +64,15 @@ def servers(demo_assets, tmp_path_factory):
             p.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
+
+
+def _prompt_tokens(url):
+    """A vLLM server's prefill tokens so far (its Prometheus counter, all engines)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
+        lines = r.read().decode().splitlines()
+    name = "vllm:prompt_tokens_total"
+    return sum(float(ln.rsplit(None, 1)[1]) for ln in lines
+               if ln.startswith((name + "{", name + " ")))
 
 
 def _remote_args(urls):
@@ -113,10 +123,16 @@ def test_server_killed_mid_run_fails_clearly_and_keeps_logs(servers, tmp_path):
                             "--output-dir", str(tmp_path), "--progress-interval", "0"],
                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     run_dir = tmp_path / "Server" / "performance" / "run_1"
-    deadline = time.monotonic() + 120
-    while not (run_dir / "mlperf_log_detail.txt").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(3)
+    try:
+        wait_until("LoadGen's start", (run_dir / "mlperf_log_detail.txt").exists, 120, alive=run)
+        # mid-run: the server to be killed has taken a request of LoadGen's (the warm-up
+        # came before LoadGen began)
+        before = _prompt_tokens(urls[1])
+        wait_until(f"a request of the run at {urls[1]}", lambda: _prompt_tokens(urls[1]) > before,
+                   120, alive=run)
+    except AssertionError:
+        run.kill()
+        raise
     os.killpg(procs[1].pid, signal.SIGKILL)
     t0 = time.monotonic()
     out, err = run.communicate(timeout=300)

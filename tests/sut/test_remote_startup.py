@@ -129,8 +129,8 @@ def test_nothing_listening_fails_fast_saying_what_to_do(tmp_path):
     res, seconds = _run_remote(f"http://127.0.0.1:{port}", extra=("--output-dir", str(tmp_path)))
     assert res.returncode == 4, res.stderr
     assert seconds < 15, seconds
-    assert (f"[harness] waiting for the vLLM server at http://127.0.0.1:{port} (up to 5 s) ... "
-            f"(connection refused)") in res.stderr
+    assert (f"[harness] waiting for the vLLM server at http://127.0.0.1:{port} "
+            f"(up to {remote_backend.CONNECT_GRACE_S:g} s) ... (connection refused)") in res.stderr
     assert f"nothing answers at http://127.0.0.1:{port} (connection refused" in res.stderr
     assert f"`vllm serve MODEL --port {port}`" in res.stderr
 
@@ -139,8 +139,8 @@ def test_a_starting_server_is_waited_on_then_serves_the_run(tmp_path):
     with FakeVllmServer(early_status=503, early_s=4) as fake:
         res, seconds = _run_remote(fake.url, extra=("--output-dir", str(tmp_path)))
     assert res.returncode == 0, res.stderr[-3000:]
-    assert (f"[harness] waiting for the vLLM server at {fake.url} (up to 600 s) ... (HTTP 503)"
-            in res.stderr)
+    assert (f"[harness] waiting for the vLLM server at {fake.url} "
+            f"(up to {remote_backend.STARTUP_WAIT_S:g} s) ... (HTTP 503)" in res.stderr)
     assert f"the vLLM server at {fake.url} is ready after" in res.stderr
     assert seconds >= 4 and fake.completions > 2  # the warm-up, then LoadGen's samples
 
@@ -161,13 +161,13 @@ def test_the_startup_timeout_flag_reaches_the_backend(tmp_path):
 
 
 def test_the_connect_grace_flag_waits_for_a_port_that_opens_late(tmp_path):
-    with FakeVllmServer(listen_after_s=7) as fake:  # past the default 5 s grace
+    with FakeVllmServer(listen_after_s=remote_backend.CONNECT_GRACE_S + 2) as fake:  # past it
         res, seconds = _run_remote(fake.url, extra=("--output-dir", str(tmp_path),
                                                     "--remote-connect-grace", "30"))
     assert res.returncode == 0, res.stderr[-3000:]
     assert (f"[harness] waiting for the vLLM server at {fake.url} (up to 30 s) ... "
             f"(connection refused)") in res.stderr
-    assert seconds >= 7 and fake.completions > 2
+    assert seconds >= fake.listen_after_s and fake.completions > 2
 
 
 def _start(url, **wait):
@@ -192,8 +192,8 @@ def test_progress_lines_while_waiting(monkeypatch, capsys):
     with FakeVllmServer(early_status=503, early_s=3.5) as fake:
         _start(fake.url)
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == (f"[harness] waiting for the vLLM server at {fake.url} (up to 600 s) "
-                        f"... (HTTP 503)")
+    assert lines[0] == (f"[harness] waiting for the vLLM server at {fake.url} "
+                        f"(up to {remote_backend.STARTUP_WAIT_S:g} s) ... (HTTP 503)")
     assert sum(ln.startswith(f"[harness] still waiting for {fake.url}: ") for ln in lines) >= 2
     assert lines[-1].startswith(f"[harness] the vLLM server at {fake.url} is ready after")
 

@@ -4,8 +4,9 @@ import asyncio
 
 import numpy as np
 
+from harness.results.engine_report import render_replica_stats
 from qsl.records import Sample
-from sut.backend import GenerationParams
+from sut.backend import GenerationParams, ReplicaStats
 from sut.fake_backends import LatencyBackend, LatencyShape
 from sut.replicas import ReplicaSet
 
@@ -76,23 +77,28 @@ def test_replica_report_counts_only_requests_since_the_last_one():
     async def go():
         await rs.start()
         await serve(samples[:4])  # a warm-up, say
-        warmup = rs.take_replica_report()
+        warmup = rs.take_replica_stats()
         await serve(samples)
-        return warmup, rs.take_replica_report()
+        return warmup, rs.take_replica_stats()
 
     warmup, run = asyncio.run(go())
+    assert sum(s.samples for s in warmup) == 4
+    assert [s.name for s in run] == ["http://a", "http://b"]
+    assert sum(s.samples for s in run) == 10 and sum(s.output_tokens for s in run) == 10 * 5
+    assert all(s.seconds > 0 and s.tokens_per_s > 0 for s in run if s.samples)
+    idle = rs.take_replica_stats()
+    assert [(s.samples, s.seconds, s.tokens_per_s) for s in idle] == [(0, 0.0, 0.0)] * 2
 
-    def per_endpoint(report):
-        lines = report.splitlines()[1:]
-        return {line.split()[0]: (int(line.split()[1].replace(",", "")),
-                                  int(line.split()[3].replace(",", ""))) for line in lines}
 
-    assert sum(n for n, _ in per_endpoint(warmup).values()) == 4
-    counts = per_endpoint(run)
-    assert set(counts) == {"http://a", "http://b"}
-    assert sum(n for n, _ in counts.values()) == 10
-    assert sum(t for _, t in counts.values()) == 10 * 5
-    assert rs.take_replica_report().count(" 0 samples") == 2
+def test_replica_report_renders_one_line_per_replica():
+    stats = (ReplicaStats("http://a", 1234, 50_000, 20_000, 0, 4.0),
+             ReplicaStats("dp rank 1", 0, 0, 0, 2, 0.0))
+    lines = render_replica_stats(stats).splitlines()
+    assert lines[0] == "per replica:"
+    assert lines[1] == (f"  {'http://a':<40}    1,234 samples      20,000 tokens     5,000.0 "
+                        f"tok/s     0 errors")
+    assert lines[2].split() == ["dp", "rank", "1", "0", "samples", "0", "tokens", "0.0",
+                                "tok/s", "2", "errors"]
 
 
 class _Starting(LatencyBackend):

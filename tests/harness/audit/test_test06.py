@@ -60,7 +60,14 @@ def test_test06_run_through_loadgen(tmp_path, scenario, first):
     text = (test_dir / "verify_accuracy.txt").read_text()
     assert f"First token check pass: {first}" in text and "TEST06 verification complete" in text
     logged = json.loads((test_dir / "accuracy" / "mlperf_log_accuracy.json").read_text())
-    assert len(logged) == 100  # the audit's accuracy_log_sampling_target
+    # as many outputs as LoadGen itself says it sampled (the audit's sampling target, read
+    # from the audit.config LoadGen was given) and ran
+    detail = {e["key"]: e["value"] for e in (
+        json.loads(line[len(":::MLLOG "):])
+        for line in (test_dir / "run" / "mlperf_log_detail.txt").read_text().splitlines()
+        if line.startswith(":::MLLOG "))}
+    ran = detail["generated_query_count"] * detail["generated_samples_per_query"]
+    assert len(logged) == detail["effective_accuracy_log_sampling_target"] == ran
 
 
 def test_malformed_log_is_a_clear_error(tmp_path):

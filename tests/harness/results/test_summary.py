@@ -22,7 +22,7 @@ def test_server_invalid_reasons_name_the_limit(tmp_path):
                    "result_time_per_output_token_99.00_percentile_ns": 20_000_000},
                 requested_server_ttft_latency=500_000_000,
                 requested_server_tpot_latency=30_000_000)
-    assert s.valid is False and s.tokens_per_second == 1234.5
+    assert s.valid is False and s.validity == "INVALID" and s.tokens_per_second == 1234.5
     assert s.invalid_reasons == ("TTFT p99 612.0 ms exceeds 500 ms: lower target_qps",)
     text = s.render()
     assert "LoadGen Interactive (Server) PerformanceOnly: INVALID" in text
@@ -34,3 +34,18 @@ def test_server_without_token_latencies_renders(tmp_path):
     s = _detail(tmp_path, effective_scenario="Server", effective_test_mode="PerformanceOnly",
                 result_validity="VALID")
     assert "VALID" in s.render() and s.ttft_limit_ms is None
+
+
+def test_the_settings_loadgen_logged_are_read(tmp_path):
+    s = _detail(tmp_path, effective_scenario="Offline", effective_test_mode="AccuracyOnly",
+                effective_qsl_rng_seed=1, effective_sample_index_rng_seed=2,
+                effective_schedule_rng_seed=16159082839903944936,
+                effective_min_duration_ms=600000, effective_sample_concatenate_permutation=True,
+                requested_use_token_latencies=True, qsl_reported_total_count=13368)
+    assert s.validity is None and s.valid is None  # accuracy mode: no verdict
+    assert s.settings.seeds == {"qsl_rng_seed": 1, "sample_index_rng_seed": 2,
+                                "schedule_rng_seed": 16159082839903944936}
+    assert s.settings.min_duration_ms == 600000 and s.settings.use_token_latencies
+    assert s.settings.sample_concatenate_permutation is True
+    assert s.settings.accuracy_sample_count == 13368  # the QSL's count when none is logged
+    assert s.settings.performance_sample_count is None and s.early_stopping_met is None

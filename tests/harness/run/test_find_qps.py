@@ -1,11 +1,15 @@
 """The QPS finder: the search on a pure fake, and end to end on a fake with a known capacity."""
 
+import inspect
+
 import pytest
 
 from harness.rules import SCENARIO_SPECS
 from harness.run.find_qps import Probe, search, write_target_qps
 from harness.run.userconf import load_user_conf
 from tests.conftest import REPO, run_cli
+
+SEARCH_TOLERANCE = inspect.signature(search).parameters["tolerance"].default  # find-qps's
 
 
 def _oracle(capacity):
@@ -19,9 +23,11 @@ def test_search_converges_below_capacity_in_few_probes(start):
     result = search(_oracle(37.5), start, tolerance=0.03, max_probes=12)
     assert result.best is not None
     assert 37.5 * 0.97 <= result.best.qps <= 37.5
-    assert len(result.probes) <= 12
     higher = [p.qps for p in result.probes if not p.valid]
     assert higher and min(higher) > 37.5  # the bracket's top was really invalid
+    # it stopped because the bracket closed to the tolerance, before the probe limit
+    assert (min(higher) - result.best.qps) / result.best.qps <= 0.03
+    assert len(result.probes) < 12
 
 
 @pytest.mark.parametrize("ceiling", [38.0, 45.0])
@@ -65,16 +71,27 @@ def test_write_target_qps_replaces_or_adds_in_the_right_section(tmp_path):
 def test_find_qps_end_to_end_on_a_fake_with_known_capacity(tmp_path):
     # 2 slots, each busy 5 ms + 15 x 1 ms = 20 ms: at most 100 samples/s (less with timer
     # overheads). TTFT limit 100 ms: queueing past capacity breaks it quickly.
+    slots, ttft_ms, itl_ms, tokens = 2, 5, 1, 16
+    capacity = slots / ((ttft_ms + (tokens - 1) * itl_ms) / 1000)
     conf = tmp_path / "user.conf"
     conf.write_text((REPO / "user.conf").read_text() + "llama3_1-8b.Server.ttft_latency = 100\n")
-    res = run_cli("find-qps", "--backend", "fake-latency", "--fake-ttft-ms", "5",
-                  "--fake-itl-ms", "1", "--fake-output-tokens", "16", "--fake-slots", "2",
-                  "--probe-duration", "5", "--probe-min-queries", "500", "--user-conf", str(conf),
-                  "--output-dir", str(tmp_path / "runs"), "--progress-interval", "0", "--write")
+    res = run_cli("find-qps", "--backend", "fake-latency", "--fake-ttft-ms", str(ttft_ms),
+                  "--fake-itl-ms", str(itl_ms), "--fake-output-tokens", str(tokens),
+                  "--fake-slots", str(slots), "--probe-duration", "5", "--probe-min-queries",
+                  "500", "--user-conf", str(conf), "--output-dir", str(tmp_path / "runs"),
+                  "--progress-interval", "0", "--write")
     assert res.returncode == 0, res.stderr
     probes = [ln for ln in res.stdout.splitlines() if ln.startswith("probe QPS")]
-    assert 2 <= len(probes) <= 10
-    assert any(" INVALID" in p for p in probes) and any(p.endswith(" VALID") for p in probes)
+    valid = [float(p.split()[2]) for p in probes if p.endswith(" VALID")]
+    invalid = [float(p.split()[2]) for p in probes if " INVALID" in p]
+    assert len(valid) + len(invalid) == len(probes) and valid and invalid, probes
+    # the answer is LoadGen's highest VALID probe, and the search closed its bracket
     best = float(res.stdout.split("highest VALID target QPS for Server: ")[1].split()[0])
-    assert 50 <= best <= 100
+    assert best == max(valid) and min(invalid) > best
+    assert (min(invalid) - best) / best <= SEARCH_TOLERANCE + 1e-4, probes
+    # no rate above the fake's capacity holds, nor above what the harness measured of it
+    # (with every request at once); the answer is well above half of that
+    measured = float(res.stderr.split("engine capacity with every request at once: ")[1]
+                     .split()[0].replace(",", ""))
+    assert measured <= capacity and measured / 2 <= best <= capacity, (measured, best)
     assert f"llama3_1-8b.Server.target_qps = {best:.3f}" in load_user_conf(conf, demo=True).text

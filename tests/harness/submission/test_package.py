@@ -6,8 +6,17 @@ import shutil
 
 import pytest
 
+from accuracy.rouge import RougeScores, read_scores
+from harness.results.summary import parse_run
+from harness.rules import (
+    DATACENTER_SAMPLE_COUNT,
+    MIN_DURATION_MS,
+    ROUND_SEEDS,
+    SUBMISSION_ROUND,
+)
 from harness.run import status
-from harness.submission.package import weights_as_run
+from harness.run.layout import ConfigRecord, read_config_record
+from harness.submission.package import check_accuracy, check_performance, weights_as_run
 from harness.submission.system_description import SYSTEM_FIELDS
 from tests.conftest import make_submission_runs, run_cli
 
@@ -57,7 +66,7 @@ def test_tree_files_truncation_and_hash(runs, yaml_file, tmp_path):
             "measurements.json", "performance/run_1/mlperf_log_detail.txt",
             "performance/run_1/mlperf_log_summary.txt", "user.conf")]
     assert files == sorted(expected)
-    assert (root / "src" / "harness" / "submission.py").is_file()
+    assert (root / "src" / "harness" / "submission" / "package.py").is_file()
     full = (runs / "Offline" / "accuracy" / "mlperf_log_accuracy.json").read_bytes()
     acc = root / "results" / "cpu2" / "llama3.1-8b" / "Offline" / "accuracy"
     cut = (acc / "mlperf_log_accuracy.json").read_text()
@@ -75,8 +84,9 @@ def test_tree_files_truncation_and_hash(runs, yaml_file, tmp_path):
                               "weight_data_types", "weight_transformations"))
     # Tiny demo runs are not submittable; the harness says why, before the official checker.
     assert res.returncode == 7
-    for problem in ("Offline/performance/run_1: min_duration 0 ms < 600000",
-                    "Offline/accuracy: accuracy run over 32 samples, not 13,368",
+    for problem in (f"Offline/performance/run_1: min_duration 0 ms < {MIN_DURATION_MS}",
+                    f"Offline/accuracy: accuracy run over 32 samples, not "
+                    f"{DATACENTER_SAMPLE_COUNT:,}",
                     "Server/performance/run_1: early stopping not met"):
         assert problem in res.stdout
 
@@ -107,6 +117,18 @@ def test_missing_test06_is_named(runs, yaml_file, tmp_path):
     shutil.rmtree(partial / "Server" / "TEST06")
     res = _package(partial, tmp_path / "c", yaml_file)
     assert res.returncode == 7 and "Server file TEST06/verify_accuracy.txt (make run-compliance)" in res.stderr
+
+
+def test_an_accuracy_run_without_accuracy_json_is_named(runs, yaml_file, tmp_path):
+    old = tmp_path / "old"  # as a harness before accuracy.json left it
+    shutil.copytree(runs, old)
+    (old / "Offline" / "accuracy" / "accuracy.json").unlink()
+    res = _package(old, tmp_path / "sub", yaml_file)
+    assert res.returncode == 7
+    assert (f"Offline file accuracy/accuracy.json (make run-accuracy SCENARIO=Offline again: "
+            f"older harness versions did not write it) not found: "
+            f"{old / 'Offline' / 'accuracy' / 'accuracy.json'}") in res.stderr
+    assert not (tmp_path / "sub").exists()
 
 
 @pytest.mark.parametrize("folder, mark, said", [
@@ -177,3 +199,64 @@ def test_check_submission_refuses_a_failed_run_copied_into_the_tree(runs, yaml_f
 ])
 def test_weights_from_any_spelling_of_the_flags(flags, expected):
     assert weights_as_run(flags) == expected
+
+
+SUBMITTABLE = {"effective_scenario": "Offline", "result_validity": "VALID",
+               **{f"effective_{k}": v for k, v in ROUND_SEEDS.items()},
+               "effective_min_duration_ms": MIN_DURATION_MS,
+               "effective_performance_sample_count": DATACENTER_SAMPLE_COUNT,
+               "effective_samples_per_query": DATACENTER_SAMPLE_COUNT,
+               "effective_sample_concatenate_permutation": True,
+               "requested_use_token_latencies": True,
+               "effective_accuracy_sample_count": DATACENTER_SAMPLE_COUNT}
+
+
+def _run(tmp_path, name, **values):
+    """parse_run over a detail log holding these MLLOG values."""
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "mlperf_log_detail.txt").write_text("".join(
+        ":::MLLOG " + json.dumps({"key": k, "value": v}) + "\n" for k, v in values.items()))
+    return parse_run(folder)
+
+
+def test_performance_checks_read_loadgens_record(tmp_path):
+    assert check_performance("Offline", _run(tmp_path, "ok", **SUBMITTABLE)) == []
+    seed = next(iter(ROUND_SEEDS))
+    bad = _run(tmp_path, "bad", **{**SUBMITTABLE, "result_validity": "INVALID",
+                                   f"effective_{seed}": 7, "effective_min_duration_ms": 1000,
+                                   "effective_sample_concatenate_permutation": False})
+    where = "Offline/performance/run_1: "
+    assert [str(f) for f in check_performance("Offline", bad)] == [
+        where + "LoadGen says INVALID",
+        where + f"{seed} 7 is not the {SUBMISSION_ROUND} seed {ROUND_SEEDS[seed]} (user.conf "
+                f"overrides it?)",
+        where + f"min_duration 1000 ms < {MIN_DURATION_MS}",
+        where + "sample_concatenate_permutation is off"]
+    server = _run(tmp_path, "server", **{
+        **SUBMITTABLE, "effective_scenario": "Server", "early_stopping_met": False,
+        "result_first_token_99.00_percentile_latency_ns": 2_500_000_000,
+        "result_time_per_output_token_99.00_percentile_ns": 20_000_000})
+    assert [str(f) for f in check_performance("Server", server)] == [
+        "Server/performance/run_1: TTFT p99 2,500.0 ms not below 2000 ms",
+        "Server/performance/run_1: early stopping not met"]
+
+
+def test_accuracy_checks_read_the_scores_record(tmp_path):
+    scores = RougeScores(38.9, 15.1, 24.6, 35.9, gen_len=8_000_000, gen_num=13368)
+    path = tmp_path / "accuracy.json"
+    path.write_text(json.dumps(scores.as_dict(), indent=2) + "\n")  # as the scorer writes it
+    assert read_scores(path) == scores
+    run = _run(tmp_path, "acc", **{**SUBMITTABLE, "effective_accuracy_sample_count": 32})
+    assert [str(f) for f in check_accuracy("Offline", run, read_scores(path))] == [
+        "Offline/accuracy: rouge2 15.1 misses >= 15.7484 (99% of 15.9075)",
+        "Offline/accuracy: accuracy run over 32 samples, not 13,368"]
+
+
+def test_a_run_without_harness_config_reads_as_an_empty_record(tmp_path):
+    assert read_config_record(tmp_path) == ConfigRecord()
+    (tmp_path / "harness_config.json").write_text(json.dumps(
+        {"model_dir": "/m/Llama-3.1-8B", "dataset": "/d/cnn.json", "engine_args": ["-q", "fp8"],
+         "scenario": "Offline"}))
+    assert read_config_record(tmp_path) == ConfigRecord("/m/Llama-3.1-8B", "/d/cnn.json",
+                                                        ("-q", "fp8"))

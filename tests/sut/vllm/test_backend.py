@@ -9,14 +9,11 @@ import numpy as np
 import pytest
 
 from harness.errors import ConfigError
+from harness.results.engine_report import render_replica_stats
 from harness.tasks import TASKS
 from sut.replicas import ReplicaTally
-from sut.vllm.backend import (
-    engine_argv,
-    engine_counter,
-    fill_gpus_args,
-    parse_engine_args,
-)
+from sut.vllm.backend import engine_counter
+from sut.vllm.engine_args import engine_argv, fill_gpus_args, parse_engine_args
 from sut.vllm.flags import EngineJob
 from tests.conftest import REPO, run_cli
 
@@ -94,7 +91,10 @@ def test_engine_counter_tallies_each_data_parallel_engine_through_vllms_adapter(
     c0, c1 = tally.counts
     assert (c0.samples, c0.output_tokens, c0.errors) == (0, 3, 0)
     assert (c1.samples, c1.prompt_tokens, c1.output_tokens, c1.errors) == (2, 150, 7, 1)
-    report = tally.take_report().splitlines()
+    stats = tally.take()
+    assert [(s.name, s.samples, s.output_tokens) for s in stats] == [("dp rank 0", 0, 3),
+                                                                    ("dp rank 1", 2, 7)]
+    report = render_replica_stats(stats).splitlines()
     assert report[0] == "per replica:" and report[2].split()[:6] == [
         "dp", "rank", "1", "2", "samples", "7"]
     assert tally.counts[1].samples == 0  # counting starts afresh
@@ -114,11 +114,24 @@ def accuracy_run(tmp_path_factory):
 
 @pytest.mark.vllm
 def test_real_vllm_offline_performance_run(tmp_path):
+    from tests.loadgen_summary import loadgen_summary
+
     res = run_cli("run-offline", "--output-dir", str(tmp_path / "runs"), "--progress-interval", "1")
     assert res.returncode == 0, res.stderr[-3000:]
     assert "LoadGen Offline PerformanceOnly: VALID" in res.stdout
     tok_s = float(res.stdout.split("tokens/s")[1].split()[0].replace(",", ""))
-    assert tok_s > 0
+    run_dir = tmp_path / "runs" / "Offline" / "performance" / "run_1"
+    summary = loadgen_summary(run_dir)
+    clock = json.loads((run_dir / "harness_clock.json").read_text())
+    # the figure shown is LoadGen's own, ...
+    assert tok_s == pytest.approx(summary["Tokens per second"], rel=2e-3)
+    # ... over the tokens the harness counted (Offline: LoadGen's tokens over its longest
+    # latency, the last completion) ...
+    assert summary["Tokens per second"] * summary["Max latency (ns)"] / 1e9 == pytest.approx(
+        clock["output_tokens"], rel=2e-3)
+    # ... in about the time of the harness's own clock (first issue to last completion)
+    assert clock["samples"] == 32
+    assert clock["output_tokens"] / clock["seconds"] == pytest.approx(tok_s, rel=0.05)
     assert "32/32 samples (100.0%)" in res.stderr
     assert _engine_batch_settings(res.stderr) == _vllm_batch_defaults("LLM_CLASS")
 
@@ -140,17 +153,29 @@ def _vllm_batch_defaults(context: str) -> tuple[int, int]:
 
 
 @pytest.mark.vllm
-def test_real_vllm_accuracy_run_scores_every_sample(accuracy_run):
+def test_real_vllm_accuracy_run_scores_every_sample(accuracy_run, demo_assets, tokenizer):
+    from accuracy.decode import decode_outputs
+    from accuracy.rouge import score_texts
+    from harness.rules import LLAMA3_VOCAB_SIZE, MAX_NEW_TOKENS, STOP_TOKEN_IDS
+
     res, acc_dir = accuracy_run
     assert res.returncode == 0, res.stderr[-3000:]
     scores = json.loads((acc_dir / "accuracy.json").read_text())
-    assert scores["gen_num"] == 32
-    assert all(0.0 <= scores[m] <= 100.0 for m in ("rouge1", "rouge2", "rougeL", "rougeLsum"))
+    refs = [r["output"] for r in json.loads(demo_assets.dataset_path.read_text())]
     log = json.loads((acc_dir / "mlperf_log_accuracy.json").read_text())
-    assert sorted(e["qsl_idx"] for e in log) == list(range(32))
-    for e in log:
-        ids = np.frombuffer(bytes.fromhex(e["data"]), np.int32)
-        assert 1 <= ids.size <= 128 and ids.min() >= 0 and ids.max() < 128256
+    assert sorted(e["qsl_idx"] for e in log) == list(range(len(refs)))
+    answers = {e["qsl_idx"]: np.frombuffer(bytes.fromhex(e["data"]), np.int32) for e in log}
+    for ids in answers.values():
+        # MLPerf's generation rules reached the engine: an answer ends at its first end
+        # token, or is cut at the answer limit
+        ends = [i for i, t in enumerate(ids.tolist()) if t in STOP_TOKEN_IDS]
+        assert ends == [ids.size - 1] or (not ends and ids.size == MAX_NEW_TOKENS), ids.tolist()
+        assert ids.min() >= 0 and ids.max() < LLAMA3_VOCAB_SIZE
+    # the scores are those of exactly these answers against their own references (ROUGE
+    # itself is held against an independent computation in tests/accuracy/test_rouge.py)
+    rescored = score_texts(decode_outputs(tokenizer, [answers[i] for i in range(len(refs))]),
+                           refs)
+    assert scores == rescored.as_dict() and scores["gen_num"] == len(refs)
 
 
 RAW_GENERATE = textwrap.dedent("""
