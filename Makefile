@@ -14,7 +14,7 @@
 #   make dataset-mmlu SOURCE=/data/mmlu [MMLU_STYLE=plain-5shot]; make run-mmlu DATASET=mmlu.json
 #   make run-offline MODEL=/path/Llama-3.1-8B-Instruct DATASET=/path/cnn_eval.json \
 #        ENGINE_ARGS="--max-num-seqs 512 --kv-cache-dtype fp8"
-#   make test                          the test suite (installs first)
+#   make test                          the test suite (installs first); make test-all: + slow ones
 #   make probes                        bad inputs and faults tried for real -> docs/RELIABILITY.md
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -54,7 +54,7 @@ RUN_FLAGS = $(if $(MODEL),--model "$(MODEL)") $(if $(DATASET),--dataset "$(DATAS
 
 .PHONY: install run-offline run-server run-interactive run-singlestream run-accuracy find-qps \
 	run-compliance submission check-submission dataset validate-dataset dataset-mmlu run-mmlu bench \
-	bench-gpu demo-assets test probes clean \
+	bench-gpu demo-assets test test-all probes clean \
 	help
 
 help:
@@ -119,6 +119,9 @@ demo-assets: $(RUN_DEPS)
 	$(PYTHON) -m harness demo-assets
 
 test: $(RUN_DEPS)
+	$(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: $(RUN_DEPS)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 probes: $(RUN_DEPS)

@@ -9,7 +9,7 @@ from tests.conftest import REPO
 
 VERBS = ["run-offline", "run-server", "run-interactive", "run-singlestream", "run-accuracy",
          "run-compliance", "find-qps", "submission", "check-submission", "dataset",
-         "validate-dataset", "dataset-mmlu", "run-mmlu", "bench", "bench-gpu", "demo-assets", "test",
+         "validate-dataset", "dataset-mmlu", "run-mmlu", "bench", "bench-gpu", "demo-assets", "test", "test-all",
          "probes"]
 
 

@@ -149,6 +149,7 @@ def test_mmlu_cli_on_a_handmade_log(mmlu_copy, tmp_path, tokenizer):
 
 
 @pytest.mark.vllm
+@pytest.mark.slow  # MMLU scoring: the oracle runs; its engine flag: test_backend.py
 def test_tiny_model_mmlu_run_on_cpu_vllm(mmlu_copy, tmp_path, tokenizer):
     data = tmp_path / "mmlu.json"
     assert run_cli("dataset", "mmlu", "--source", str(mmlu_copy), "--out", str(data)).returncode == 0

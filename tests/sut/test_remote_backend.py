@@ -18,7 +18,7 @@ from harness.run.status import not_a_result
 from tests.conftest import REPO, run_cli
 from tests.harness_process import wait_until
 
-pytestmark = pytest.mark.vllm
+pytestmark = [pytest.mark.vllm, pytest.mark.slow]  # fake servers: test_remote_startup.py
 
 
 def _free_port():

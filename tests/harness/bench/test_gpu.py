@@ -58,6 +58,7 @@ def test_unknown_case_in_raw_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.vllm
+@pytest.mark.slow  # three engines in turn; the harness-vs-raw equality: test_backend.py
 def test_bench_runs_raw_harness_and_remote_on_the_cpu_engine(tmp_path, demo_assets):
     data = tmp_path / "prompts.json"
     assert run_cli("synthetic-dataset", "--out", str(data), "--count", "8").returncode == 0

@@ -44,6 +44,7 @@ def test_ctrl_c_to_the_terminal_group_stops_a_server_run_quietly(start_harness, 
     assert group_members(engine_group) == []
 
 
+@pytest.mark.slow  # a second signal with fake engines: tests/harness/run/test_stop.py
 def test_sigterm_to_the_harness_then_a_second_ctrl_c_abandons_at_once(start_harness, tmp_path):
     h, run_dir = _start_server_run(start_harness, tmp_path)
     engine_group = h.harness_pid()
