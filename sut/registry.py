@@ -39,13 +39,14 @@ class BackendRequest:
     scenario: str  # a key of harness.rules.SCENARIO_SPECS
     fake_shape: LatencyShape = LatencyShape()  # fake-latency only
     remote: RemoteOptions = RemoteOptions()  # remote only
+    demo: bool = False  # the model is the embedded demo's (vllm: its flags)
 
 
 def _vllm(r: BackendRequest) -> Backend:
     from sut.vllm.backend import VllmBackend
     from sut.vllm.flags import EngineJob
 
-    return VllmBackend(str(r.model_dir), r.engine_args, r.params, EngineJob(r.task, r.scenario))
+    return VllmBackend(str(r.model_dir), r.engine_args, r.params, EngineJob(r.task, r.scenario, r.demo))
 
 
 def _oracle(r: BackendRequest) -> Backend:

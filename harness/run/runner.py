@@ -116,7 +116,7 @@ class EngineSession:
         self.backend = make_backend(cfg.backend, BackendRequest(
             model_dir=cfg.model_dir, tokenizer=cfg.tokenizer, dataset=dataset,
             engine_args=cfg.engine_args, params=self.params, task=cfg.task.name,
-            scenario=cfg.scenario, fake_shape=cfg.fake_shape, remote=cfg.remote))
+            scenario=cfg.scenario, fake_shape=cfg.fake_shape, remote=cfg.remote, demo=cfg.demo))
         self.loop: EventLoopThread | None = None
 
     def __enter__(self) -> "EngineSession":

@@ -15,6 +15,7 @@ import pytest
 
 from harness.run.loadgen import STOP_GRACE_S
 from harness.run.status import not_a_result
+from sut.vllm.flags import DEMO
 from tests.conftest import REPO, run_cli
 from tests.harness_process import wait_until
 
@@ -47,7 +48,7 @@ def servers(demo_assets, tmp_path_factory):
             [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model",
              str(demo_assets.model_dir), "--host", "127.0.0.1", "--port", str(port),
              "--gpu-memory-utilization", "0.3", "--no-enable-prefix-caching",
-             "--max-model-len", "4096"],
+             "--max-model-len", "4096", *DEMO],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True))
         urls.append(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 400

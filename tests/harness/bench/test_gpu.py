@@ -139,6 +139,7 @@ def _living(pids) -> list[int]:
 
 
 @pytest.mark.vllm
+@pytest.mark.slow  # the harness's own engine stops: tests/sut/vllm/test_faults.py
 def test_sigterm_stops_the_bench_and_the_engine_it_started(tmp_path, demo_assets):
     """A scheduler's SIGTERM must not leave the running case's harness and engine
     processes behind (on a GPU they would keep its memory)."""

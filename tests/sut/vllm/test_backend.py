@@ -29,6 +29,16 @@ def test_user_engine_flags_come_last_so_they_win():
     assert args.skip_tokenizer_init is True and args.enable_prefix_caching is False
 
 
+def test_the_demo_runs_in_float32_without_compiling_unless_the_user_says_otherwise():
+    demo = EngineJob("cnn", "Offline", demo=True)
+    args = parse_engine_args(engine_argv("/m", [], demo, on_cpu=True))
+    assert (args.dtype, args.enforce_eager) == ("float32", True)
+    args = parse_engine_args(engine_argv("/m", ["--dtype", "bfloat16"], demo, on_cpu=True))
+    assert (args.dtype, args.enforce_eager) == ("bfloat16", True)
+    args = parse_engine_args(engine_argv("/m", [], OFFLINE, on_cpu=True))  # a real model
+    assert (args.dtype, args.enforce_eager) == ("auto", False)
+
+
 @pytest.mark.parametrize("user, caching", [((), True), (("--no-enable-prefix-caching",), False)])
 def test_mmlu_turns_prefix_caching_on_unless_the_user_says_no(user, caching):
     args = parse_engine_args(engine_argv("/m", user, EngineJob("mmlu", "Offline"), on_cpu=False))
@@ -184,7 +194,9 @@ RAW_GENERATE = textwrap.dedent("""
     if __name__ == "__main__":
         model, dataset = sys.argv[1], sys.argv[2]
         prompts = [TokensPrompt(prompt_token_ids=r["tok_input"]) for r in json.load(open(dataset))]
-        llm = LLM(model=model, skip_tokenizer_init=True, gpu_memory_utilization=0.3)
+        # the demo's engine flags (sut.vllm.flags.DEMO): float32, no torch.compile
+        llm = LLM(model=model, skip_tokenizer_init=True, gpu_memory_utilization=0.3,
+                  dtype="float32", enforce_eager=True)
         params = SamplingParams(temperature=0.0, max_tokens=128, min_tokens=1,
                                 stop_token_ids=[128001, 128008, 128009], detokenize=False)
         outs = llm.generate(prompts, params)
@@ -198,6 +210,8 @@ def test_harness_outputs_equal_raw_vllm_generate(accuracy_run, demo_assets, tmp_
     """The same prompts through vLLM's own LLM.generate give the same token ids (greedy)."""
     res, acc_dir = accuracy_run
     assert res.returncode == 0
+    engine = next(ln for ln in res.stderr.splitlines() if ln.startswith("[harness] engine: vLLM"))
+    assert "dtype torch.float32" in engine  # the demo's flags, which the raw script repeats
     script = tmp_path / "raw.py"
     script.write_text(RAW_GENERATE)
     raw = subprocess.run([sys.executable, str(script), str(demo_assets.model_dir),
