@@ -68,9 +68,13 @@ def servers(demo_assets, tmp_path_factory):
 
 
 def _prompt_tokens(url):
-    """A vLLM server's prefill tokens so far (its Prometheus counter, all engines)."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
-        lines = r.read().decode().splitlines()
+    """A vLLM server's prefill tokens so far (its Prometheus counter, all engines); None
+    while the server is too busy to answer (two servers and a run share two cores)."""
+    try:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=30) as r:
+            lines = r.read().decode().splitlines()
+    except TimeoutError:
+        return None
     name = "vllm:prompt_tokens_total"
     return sum(float(ln.rsplit(None, 1)[1]) for ln in lines
                if ln.startswith((name + "{", name + " ")))
@@ -128,9 +132,11 @@ def test_server_killed_mid_run_fails_clearly_and_keeps_logs(servers, tmp_path):
         wait_until("LoadGen's start", (run_dir / "mlperf_log_detail.txt").exists, 120, alive=run)
         # mid-run: the server to be killed has taken a request of LoadGen's (the warm-up
         # came before LoadGen began)
-        before = _prompt_tokens(urls[1])
-        wait_until(f"a request of the run at {urls[1]}", lambda: _prompt_tokens(urls[1]) > before,
-                   120, alive=run)
+        [before] = wait_until(f"the metrics of {urls[1]}",
+                              lambda: [t for t in (_prompt_tokens(urls[1]),) if t is not None],
+                              120, alive=run)  # a one-item list: true even for 0 tokens
+        wait_until(f"a request of the run at {urls[1]}",
+                   lambda: (_prompt_tokens(urls[1]) or 0) > before, 120, alive=run)
     except AssertionError:
         run.kill()
         raise
