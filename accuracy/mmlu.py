@@ -1,7 +1,7 @@
 """MMLU accuracy from LoadGen's accuracy log and the MMLU prompt file.
 
     python -m accuracy.mmlu --mlperf-accuracy-file F --dataset-file D [--tokenizer T]
-        [--output-json J] [--html H]
+        [--output-json J]
 
 Answers are extracted generously ("C", "C.", "(C)", "**C**", "The best answer is C",
 "Answer: C", lower case, leading blanks, or the text of a choice); anything else
@@ -12,7 +12,6 @@ macro = the mean of the per-subject accuracies (what Meta reports for Llama 3.1)
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import re
 import sys
@@ -138,51 +137,20 @@ def format_report(result: MmluResult) -> str:
     return "\n".join(lines)
 
 
-def html_report(result: MmluResult) -> str:
-    """A self-contained page: the summary, a per-subject bar chart (SVG) and the tables."""
-    rows = sorted(result.per_subject.items(), key=lambda kv: kv[1]["accuracy"])
-    bar_h, width = 16, 420
-    bars = "".join(
-        f'<text x="0" y="{i * bar_h + 12}" font-size="11">{html.escape(s)}</text>'
-        f'<rect x="260" y="{i * bar_h + 2}" width="{width * v["accuracy"] / 100:.1f}" '
-        f'height="{bar_h - 4}" fill="#4a7bd0"/>'
-        f'<text x="{265 + width * v["accuracy"] / 100:.1f}" y="{i * bar_h + 12}" '
-        f'font-size="11">{v["accuracy"]:.1f}</text>' for i, (s, v) in enumerate(rows))
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{260 + width + 60}" '
-           f'height="{len(rows) * bar_h + 4}">{bars}</svg>')
-    cats = "".join(f"<tr><td>{html.escape(c)}</td><td>{v['accuracy']:.2f}</td>"
-                   f"<td>{v['correct']}/{v['total']}</td></tr>"
-                   for c, v in result.per_category.items())
-    unparsed = "".join(f"<tr><td>{e['qsl_idx']}</td><td>{html.escape(e['subject'])}</td>"
-                       f"<td><code>{html.escape(e['output'])}</code></td></tr>"
-                       for e in result.unparsed["examples"])
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>MMLU report</title>"
-            f"<style>body{{font-family:sans-serif;margin:2em}}td{{padding:2px 8px}}</style>"
-            f"</head><body><h1>MMLU</h1><p>micro {result.micro_accuracy:.2f} %, macro "
-            f"{result.macro_accuracy:.2f} % ({result.correct}/{result.total} correct, "
-            f"{result.unparsed['count']} unparsed)</p><h2>Categories</h2><table>"
-            f"<tr><th>category</th><th>accuracy %</th><th>correct</th></tr>{cats}</table>"
-            f"<h2>Subjects</h2>{svg}<h2>Unparsed answers (first 20)</h2><table>{unparsed}"
-            f"</table></body></html>\n")
-
-
-def write_outputs(result: MmluResult, json_path: Path | None, html_path: Path | None) -> None:
+def write_json(result: MmluResult, json_path: Path | None) -> None:
     if json_path:
         json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
-    if html_path:
-        html_path.write_text(html_report(result))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m accuracy.mmlu", description=__doc__.split("\n")[0])
     add_log_args(p)
-    p.add_argument("--html", type=Path, default=None, help="write the HTML report here")
     args = p.parse_args(argv)
-    result = score_log(args, evaluate, {"--output-json": args.output_json, "--html": args.html})
+    result = score_log(args, evaluate, {"--output-json": args.output_json})
     if isinstance(result, int):
         return result
     print(format_report(result))
-    write_outputs(result, args.output_json, args.html)
+    write_json(result, args.output_json)
     return 0
 
 

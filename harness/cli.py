@@ -4,6 +4,8 @@
                       [--model M --dataset D] [vLLM engine flags...]
     python -m harness run-accuracy [--scenario S] [--model M --dataset D] [vLLM engine flags...]
     python -m harness find-qps [--scenario Server|Interactive] [--model M --dataset D] [...]
+    python -m harness sweep --scenario Server|Interactive --rates 2,4,8 [...]
+    python -m harness report RUN_DIR [--out FILE]
     python -m harness demo-assets | synthetic-dataset | dummy-model
 
 Flags the harness does not know are vLLM engine flags (e.g. --tensor-parallel-size 2
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.audit import AUDIT_TESTS
-from harness.errors import HarnessError, RunError
+from harness.errors import ConfigError, HarnessError, RunError
 from harness.project_files import USER_CONF
 from harness.rules import SCENARIO_SPECS
 from harness.run.layout import TEST06
@@ -130,9 +132,46 @@ def build_parser() -> argparse.ArgumentParser:
                          "several hundred (default 1000)")
     fq.add_argument("--start-qps", type=_positive(float), default=None,
                     help="first probe (default: 0.8 x the engine's measured capacity)")
-    fq.add_argument("--max-probes", type=_positive(int), default=10)
+    fq.add_argument("--max-probes", type=_positive(int), default=12)
+    fq.add_argument("--resolution", type=_positive(float), default=0.01,
+                    help="stop when the VALID/INVALID bracket is this narrow, relative "
+                         "(default 0.01: 1 %%; each halving costs one probe)")
     fq.add_argument("--write", action="store_true",
                     help="write the answer into the user.conf as target_qps")
+    sw = sub.add_parser("sweep", help="LoadGen tests at several rates on one engine: the "
+                                      "throughput-interactivity table and report")
+    _run_args(sw)
+    sw.add_argument("--scenario", choices=["Server", "Interactive"], default="Server")
+    sw.add_argument("--rates", required=True,
+                    help="target QPS values: a list (2,4,8) or start:stop:step (2:10:2)")
+    sw.add_argument("--duration", type=_positive(float), default=60.0, dest="rate_duration_s",
+                    help="seconds each rate runs at least (default 60)")
+    sw.add_argument("--min-queries", type=_positive(int), default=1000,
+                    help="queries each rate issues at least (default 1000: enough for "
+                         "LoadGen's early-stopping estimate near the limits)")
+    camp = sub.add_parser("campaign", help="every run a submission needs (performance, "
+                                           "accuracy, TEST06 per scenario), resumable, then "
+                                           "the packaged tree and the checker")
+    _run_args(camp)
+    camp.add_argument("--scenarios", nargs="+", choices=list(SCENARIO_SPECS),
+                      default=["Offline", "Server", "Interactive"])
+    camp.add_argument("--dry-run", action="store_true", help="print the plan only")
+    camp.add_argument("--redo", action="append", default=[], metavar="RUN",
+                      help="run again although finished: a scenario (Server) or one run "
+                           "(Server/accuracy, Offline/TEST06); repeat for several")
+    camp.add_argument("--org", default=None, help="package the runs for this submitter")
+    camp.add_argument("--system", default=None, help="the system's name in the tree")
+    camp.add_argument("--system-yaml", type=Path, default=None)
+    camp.add_argument("--out", type=Path, default=Path("submission"),
+                      help="the submission tree (default %(default)s)")
+    camp.add_argument("--inference-repo", type=Path, default=None,
+                      help="a checkout of mlcommons/inference: run its checker on the tree")
+    rep = sub.add_parser("report", help="write report.html for a run folder, a find-qps or "
+                                        "sweep folder, or every run below a folder")
+    rep.add_argument("path", type=Path, help="a LoadGen test folder (any harness's), a "
+                                             "find-qps/sweep folder, or a run root")
+    rep.add_argument("--out", type=Path, default=None,
+                     help="write here instead of <folder>/report.html (one report only)")
     sub.add_parser("demo-assets", help="build (once) and print the embedded demo model and dataset")
     synth = sub.add_parser("synthetic-dataset",
                            help="write an MLPerf-shaped random-token prompt set (throughput only)")
@@ -228,6 +267,42 @@ def _run_audit(args: argparse.Namespace, engine_args: list[str]) -> int:
     return 0
 
 
+def _campaign(args: argparse.Namespace, engine_args: list[str]) -> int:
+    from harness.config import build_run_config
+    from harness.run.campaign import Campaign, run_campaign
+
+    if bool(args.org) != bool(args.system):
+        raise ConfigError("give both --org and --system to package the runs (or neither)")
+
+    def config_for(scenario: str, mode: str):
+        return build_run_config(args, scenario=scenario, mode=mode, task=TASKS["cnn"],
+                                engine_args=engine_args)
+
+    def package():
+        from harness.submission.package import package
+
+        return package(config_for("Offline", "performance").output_root, args.out, args.org,
+                       args.system, args.system_yaml)
+
+    def check() -> int:
+        from harness.rules import SUBMISSION_ROUND
+        from harness.submission.package import run_official_checker
+
+        return run_official_checker(args.inference_repo, args.out, args.org, SUBMISSION_ROUND)
+
+    campaign = Campaign(tuple(dict.fromkeys(args.scenarios)), config_for,
+                        frozenset(args.redo), package if args.org else None,
+                        check if args.inference_repo else None)
+    return run_campaign(campaign, args.dry_run)
+
+
+def _report(args: argparse.Namespace) -> None:
+    from harness.results.reports import write_reports
+
+    for path in write_reports(args.path, args.out):
+        print(f"report: {path}")
+
+
 def _demo_assets(args: argparse.Namespace) -> None:
     from harness.assets.demo import ensure_demo_assets
 
@@ -310,7 +385,7 @@ def _check_submission(args: argparse.Namespace) -> None:
 TASK_VERBS = {task.verb: task for task in TASKS.values()}
 TOOLS = {"submission": _submission, "check-submission": _check_submission, "dataset": _dataset,
          "demo-assets": _demo_assets, "synthetic-dataset": _synthetic_dataset,
-         "dummy-model": _dummy_model}
+         "dummy-model": _dummy_model, "report": _report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -329,8 +404,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             cfg = build_run_config(args, scenario=args.scenario, mode="performance",
                                    task=TASKS["cnn"], engine_args=extra)
             result = find_qps(cfg, args.probe_duration, args.probe_min_queries, args.start_qps,
-                              args.max_probes, args.write)
+                              args.max_probes, args.write, args.resolution)
             return 0 if result.best else RunError.exit_code
+        if args.command == "sweep":
+            from harness.config import build_run_config
+            from harness.run.sweep import parse_rates, sweep
+
+            rates = parse_rates(args.rates)
+            cfg = build_run_config(args, scenario=args.scenario, mode="performance",
+                                   task=TASKS["cnn"], engine_args=extra)
+            sweep(cfg, rates, args.rate_duration_s, args.min_queries)
+            return 0
+        if args.command == "campaign":
+            return _campaign(args, extra)
         if args.command == "run-compliance":
             return _run_audit(args, extra)
         if task := TASK_VERBS.get(args.command):

@@ -104,7 +104,7 @@ class LoadgenSut:
             self._fail(query_id, sample.index, f"{type(e).__name__}: {e}")
             return
         # Counted before LoadGen hears of it: LoadGen may end the run at this completion.
-        self._progress.record(len(tokens), issued_ns, first_at, time.monotonic_ns())
+        self._progress.record(sample.index, len(tokens), issued_ns, first_at, time.monotonic_ns())
         responses.complete(query_id, tokens)
 
     def _finished(self, query_id: int, task: asyncio.Task) -> None:

@@ -1,4 +1,5 @@
-"""A live progress line while LoadGen runs: completed/issued, tokens/s, ETA."""
+"""A live progress line while LoadGen runs: completed of the test's expected samples (of
+those issued when LoadGen issues more), tokens/s, latencies, ETA."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import numpy as np
 from sut.progress import RunProgress
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
+    """H:MM:SS."""
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
@@ -20,8 +22,9 @@ def progress_line(label: str, p: RunProgress) -> str:
     elapsed = p.elapsed_s()
     rate = p.completed / elapsed if elapsed > 0 else 0.0
     tok_s = p.output_tokens / elapsed if elapsed > 0 else 0.0
-    pct = 100.0 * p.completed / p.issued if p.issued else 0.0
-    eta = _clock((p.issued - p.completed) / rate) if rate > 0 else "--:--:--"
+    total = max(p.planned, p.issued)  # Server and SingleStream issue as they go
+    pct = 100.0 * p.completed / total if total else 0.0
+    eta = clock((total - p.completed) / rate) if rate > 0 else "--:--:--"
     failed = f"  FAILED {p.failed}" if p.failed else ""
     latency = ""
     if p.ttft_s:
@@ -30,8 +33,9 @@ def progress_line(label: str, p: RunProgress) -> str:
         if p.tpot_s:
             tpot = np.percentile(np.asarray(p.tpot_s.copy()), [50, 99]) * 1e3
             latency += f"  TPOT p50/p99 {tpot[0]:,.1f}/{tpot[1]:,.1f} ms"
-    return (f"[{label}] {p.completed:,}/{p.issued:,} samples ({pct:.1f}%)  "
-            f"{tok_s:,.0f} tok/s  {rate:,.2f} samples/s{latency}  elapsed {_clock(elapsed)}  "
+    issued = f" ({p.issued:,} issued)" if p.issued < total else ""
+    return (f"[{label}] {p.completed:,}/{total:,} samples{issued} ({pct:.1f}%)  "
+            f"{tok_s:,.0f} tok/s  {rate:,.2f} samples/s{latency}  elapsed {clock(elapsed)}  "
             f"ETA {eta}{failed}")
 
 

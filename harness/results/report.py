@@ -8,8 +8,9 @@ from harness.audit import AuditTest
 from harness.config import RunConfig
 from harness.errors import AccuracyError
 from harness.results.engine_report import render_replica_stats
+from harness.results.run_report import write_run_report
 from harness.rules import SCENARIO_SPECS
-from harness.run.layout import RunLayout
+from harness.run.layout import REPORT_FILE, RunLayout
 from harness.run.runner import RunOutcome
 from qsl.tokenizer import tokenizer_or_embedded
 
@@ -24,7 +25,8 @@ def print_performance(outcome: RunOutcome) -> None:
     print(outcome.summary.render())
     if outcome.replica_stats:
         print(render_replica_stats(outcome.replica_stats))
-    print(f"logs: {outcome.log_dir}")
+    report = outcome.log_dir / REPORT_FILE
+    print(f"logs: {outcome.log_dir}" + (f" (report {report})" if report.is_file() else ""))
 
 
 def score_accuracy_run(cfg: RunConfig, outcome: RunOutcome) -> None:
@@ -33,7 +35,8 @@ def score_accuracy_run(cfg: RunConfig, outcome: RunOutcome) -> None:
     scored = cfg.task.scorer.score(outcome.log_dir, cfg.dataset,
                                    tokenizer_or_embedded(cfg.tokenizer))
     print(outcome.clock.render())
-    print(f"logs: {outcome.log_dir} ({', '.join(scored.files)} written)")
+    report = write_run_report(outcome.log_dir)  # again, now with the scores
+    print(f"logs: {outcome.log_dir} ({', '.join(scored.files)} written; report {report})")
     if scored.failure:
         raise AccuracyError(scored.failure)
 

@@ -6,6 +6,7 @@ Nothing here is recomputed: every figure is what LoadGen logged.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,10 +94,19 @@ class RunSummary:
     loadgen_version: str
     early_stopping_met: bool | None
     settings: LoggedSettings
+    latency_met: bool | None = None  # LoadGen's result_perf_constraints_met
+    early_stopping_short_by: int | None = None  # more queries its estimate would need
 
     @property
     def valid(self) -> bool | None:
         return None if self.validity is None else self.validity == "VALID"
+
+    @property
+    def too_short_only(self) -> bool:
+        """INVALID only because the run had too few queries for LoadGen's early-stopping
+        estimate: every latency limit held. Not an answer about the rate."""
+        return (self.valid is False and self.latency_met is True
+                and self.early_stopping_met is False and len(self.invalid_reasons) == 1)
 
     def render(self) -> str:
         verdict = {True: "VALID", False: "INVALID", None: "(no verdict in this mode)"}[self.valid]
@@ -182,7 +192,11 @@ def parse_run(log_dir: Path, label: str | None = None) -> RunSummary:
     (harness.run.status): such a folder is never read as a result."""
     if problem := not_a_result(log_dir):
         raise RunError(f"{problem}; not a result")
-    log = read_detail_log(log_dir / DETAIL_LOG)
+    return summarize(read_detail_log(log_dir / DETAIL_LOG), label)
+
+
+def summarize(log: DetailLog, label: str | None = None) -> RunSummary:
+    """The typed record of a detail log's entries (whatever the run's status)."""
     v = log.values
     scenario = str(v.get("effective_scenario", "?"))
     validity = v.get("result_validity")
@@ -213,4 +227,14 @@ def parse_run(log_dir: Path, label: str | None = None) -> RunSummary:
         loadgen_version=str(v.get("loadgen_version", "?")),
         early_stopping_met=_flag(v.get("early_stopping_met")),
         settings=_logged_settings(v),
+        latency_met=_flag(v.get("result_perf_constraints_met")),
+        early_stopping_short_by=_queries_short(v),
     )
+
+
+def _queries_short(v: dict[str, object]) -> int | None:
+    """The most further queries LoadGen's early-stopping results ask for, if any."""
+    needs = [int(m.group(1)) for k in ("early_stopping_ttft_result", "early_stopping_tpot_result",
+                                       "early_stopping_result")
+             if (m := re.search(r"at least (\d+) more queries", str(v.get(k) or "")))]
+    return max(needs) if needs else None

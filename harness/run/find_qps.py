@@ -5,65 +5,53 @@ test at one target QPS, with settings = the round's mlperf.conf + the
 effective user.conf + probe overrides (a fixed duration, no sample
 concatenation, enough queries for early stopping). The verdict of each probe
 is LoadGen's own. The search starts near the engine's measured capacity,
-brackets the answer by growing or shrinking geometrically, then bisects.
+brackets the answer by growing or shrinking geometrically, then bisects to the
+resolution asked (1 % by default). A probe that held every latency limit but was
+INVALID only on LoadGen's early-stopping estimate (too few queries) says nothing
+about the rate: it runs again with the query count LoadGen asked for. The probes'
+table and report.html (harness.results.rate_report) are rewritten after each probe.
 Probe settings are not submission settings; run the final QPS normally after.
 """
 
 from __future__ import annotations
 
+import math
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from harness.config import RunConfig
-from harness.errors import ConfigError, RunError
+from harness.errors import ConfigError
+from harness.results.rate_report import RatePoint
 from harness.rules import SCENARIO_SPECS, ScenarioSpec
-from harness.run import loadgen
-from harness.run.layout import FIND_QPS_DIR, USER_CONF_FILE, check_output_root
+from harness.run.layout import FIND_QPS_DIR
+from harness.run.rate_tests import RateTests, new_search_root
 from harness.run.runner import EngineSession, load_run_dataset, say
-from harness.run.userconf import DEMO_BEGIN, DEMO_END, load_user_conf
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One probe's LoadGen verdict and latencies."""
-
-    qps: float
-    valid: bool
-    ttft_p99_ms: float | None
-    tpot_p99_ms: float | None
-    tokens_per_second: float | None
-    reasons: tuple[str, ...]
-
-    def line(self) -> str:
-        def ms(v: float | None) -> str:
-            return "-" if v is None else f"{v:,.1f}"
-
-        verdict = "VALID" if self.valid else "INVALID"
-        why = f"  ({'; '.join(self.reasons)})" if self.reasons else ""
-        tok = "-" if self.tokens_per_second is None else f"{self.tokens_per_second:,.0f}"
-        return (f"QPS {self.qps:9.3f}  TTFT p99 {ms(self.ttft_p99_ms):>8} ms  "
-                f"TPOT p99 {ms(self.tpot_p99_ms):>7} ms  {tok:>8} tok/s  {verdict}{why}")
+from harness.run.userconf import DEMO_BEGIN, DEMO_END
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    best: Probe | None
-    probes: tuple[Probe, ...]
+    best: RatePoint | None
+    probes: tuple[RatePoint, ...]
 
 
-def search(run_probe: Callable[[float], Probe], start_qps: float, step: float = 1.25,
-           tolerance: float = 0.03, max_probes: int = 10,
+def probes_to_resolve(step: float, tolerance: float) -> int:
+    """Bisection probes that narrow a bracket one step wide to `tolerance` (relative)."""
+    return max(0, math.ceil(math.log2(math.log(step) / math.log1p(tolerance))))
+
+
+def search(run_probe: Callable[[float], RatePoint], start_qps: float, step: float = 1.25,
+           tolerance: float = 0.01, max_probes: int = 12,
            ceiling: float | None = None) -> SearchResult:
     """Bracket [valid, invalid] from start_qps, stepping by a factor that squares each time
     (1.25, 1.56, 2.44, ...), then bisect geometrically until the bracket is narrower than
     `tolerance` (relative) or max_probes ran. A step up from below `ceiling` (the engine's
     measured capacity: no Server rate above it holds) stops there first."""
-    probes: list[Probe] = []
+    probes: list[RatePoint] = []
 
-    def probe(qps: float) -> Probe:
+    def probe(qps: float) -> RatePoint:
         p = run_probe(qps)
         probes.append(p)
         return p
@@ -84,19 +72,6 @@ def search(run_probe: Callable[[float], Probe], start_qps: float, step: float = 
         p = probe((lo.qps * hi.qps) ** 0.5)
         lo, hi = (p, hi) if p.valid else (lo, p)
     return SearchResult(best=lo, probes=tuple(probes))
-
-
-def probe_conf_text(base: str, spec: ScenarioSpec, qps: float, duration_s: float,
-                    min_queries: int) -> str:
-    m, s = spec.loadgen_model, spec.loadgen_scenario
-    return base + "\n".join([
-        "# find-qps probe overrides (not submission settings)",
-        f"{m}.{s}.target_qps = {qps:.4f}",
-        f"{m}.{s}.min_duration = {int(duration_s * 1000)}",
-        f"{m}.{s}.max_duration = {int(duration_s * 3000)}",
-        f"{m}.{s}.min_query_count = {min_queries}",
-        f"{m}.*.sample_concatenate_permutation = 0",
-    ]) + "\n"
 
 
 def write_target_qps(user_conf: Path, spec: ScenarioSpec, qps: float, demo: bool) -> None:
@@ -123,45 +98,48 @@ def write_target_qps(user_conf: Path, spec: ScenarioSpec, qps: float, demo: bool
 
 
 def find_qps(cfg: RunConfig, duration_s: float, min_queries: int, start_qps: float | None,
-             max_probes: int, write: bool) -> SearchResult:
+             max_probes: int, write: bool, resolution: float = 0.01) -> SearchResult:
     spec = SCENARIO_SPECS[cfg.scenario]
     if spec.loadgen_scenario != "Server":
         raise ConfigError(f"find-qps is for Server and Interactive, not {cfg.scenario}")
-    base = load_user_conf(cfg.user_conf, demo=cfg.demo).text
     dataset = load_run_dataset(cfg)
-    check_output_root(cfg.output_root / FIND_QPS_DIR)
-    root = cfg.output_root / FIND_QPS_DIR / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    root.mkdir(parents=True)
+    root = new_search_root(cfg, FIND_QPS_DIR, spec)
     capacity = None
     with EngineSession(cfg, dataset) as session:
+        tests = RateTests(cfg, session, spec, root, "find-qps", duration_s)
         if start_qps is None:
             capacity = session.generate_all(min(len(dataset), 512))
             start_qps = 0.8 * capacity
             say(f"engine capacity with every request at once: {capacity:,.2f} samples/s; "
                 f"first probe at {start_qps:,.2f} QPS")
+        say(f"search to {resolution:.1%}: about {probes_to_resolve(1.25, resolution)} "
+            f"bisection probes once the answer is bracketed (at most {max_probes} probes)")
 
-        def run_probe(qps: float) -> Probe:
-            probe_dir = root / f"probe-{len(list(root.iterdir())) + 1:02d}-qps-{qps:.3f}"
-            probe_dir.mkdir(parents=True)
-            conf = probe_dir / USER_CONF_FILE
-            conf.write_text(probe_conf_text(base, spec, qps, duration_s, min_queries))
-            settings = loadgen.extra_settings(conf, spec.loadgen_model, spec.loadgen_scenario,
-                                                  "performance")
-            outcome = session.run_test(spec, "performance", settings, probe_dir)
-            s = outcome.summary
-            if s.valid is None:
-                raise RunError(f"LoadGen gave no verdict for the probe in {probe_dir}")
-            p = Probe(qps, s.valid, s.ttft_p99_ms, s.tpot_p99_ms, s.tokens_per_second,
-                      s.invalid_reasons)
-            print(f"probe {p.line()}", flush=True)
-            return p
+        def run_probe(qps: float) -> RatePoint:
+            summary = tests.run(qps, min_queries)
+            if summary.too_short_only and summary.early_stopping_short_by:
+                queries = math.ceil(1.1 * (summary.sample_count + summary.early_stopping_short_by))
+                note = (f"the probe at {qps:.3f} QPS held every latency limit but ran too few "
+                        f"queries for LoadGen's early-stopping estimate ({summary.sample_count:,}"
+                        f" run, {summary.early_stopping_short_by:,} more needed): run again "
+                        f"with {queries:,} queries; a first probe this short is not an answer")
+                say(note)
+                tests.notes.append(note)
+                tests.run(qps, queries)
+            return tests.points[-1]
 
-        result = search(run_probe, start_qps, max_probes=max_probes, ceiling=capacity)
+        result = search(run_probe, start_qps, tolerance=resolution, max_probes=max_probes,
+                        ceiling=capacity)
+    report = tests.write(result.best.qps if result.best else None)
     if result.best is None:
-        print(f"no probe was VALID (lowest tried: {min(p.qps for p in result.probes):.3f} QPS)")
+        lowest = min(p.qps for p in result.probes)
+        hint = ("every probe held the latency limits but was too short for early stopping: "
+                "raise --probe-min-queries" if all(p.too_short for p in result.probes)
+                else "start lower with --start-qps, or check the engine's settings")
+        print(f"no probe was VALID (lowest tried: {lowest:.3f} QPS): {hint}; report {report}")
         return result
     print(f"highest VALID target QPS for {spec.name}: {result.best.qps:.3f} "
-          f"({len(result.probes)} probes; logs in {root})")
+          f"({len(tests.points)} LoadGen tests; resolution {resolution:.1%}; report {report})")
     if write:
         write_target_qps(cfg.user_conf, spec, result.best.qps, cfg.demo)
         print(f"written to {cfg.user_conf}: {spec.loadgen_model}.{spec.loadgen_scenario}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ USER_CONF_FILE = "user.conf"  # the effective user.conf (also in the scenario fo
 CONFIG_FILE = "harness_config.json"  # RunConfig.to_json()
 CLOCK_FILE = "harness_clock.json"  # HarnessClock
 STATUS_FILE = "harness_status.json"  # harness.run.status
+SAMPLES_FILE = "harness_samples.csv"  # every completed sample's timing (results.sample_timings)
+ENGINE_FILE = "harness_engine.json"  # the engines' settings and per-replica counts
+REPORT_FILE = "report.html"  # the run's report (harness.results.run_report)
 FAILED_FILE = "FAILED.txt"  # why the run failed
 FAILED_PREFIX = "FAILED-"  # LoadGen's logs of a failed run, renamed
 AUDIT_CONFIG_FILE = "audit.config"  # an audit test's LoadGen settings (TEST06/run/)
@@ -42,7 +46,6 @@ AUDIT_CONFIG_FILE = "audit.config"  # an audit test's LoadGen settings (TEST06/r
 ACCURACY_TXT = "accuracy.txt"  # ROUGE, as the reference script prints it
 ACCURACY_JSON = "accuracy.json"  # ROUGE, RougeScores.as_dict()
 MMLU_JSON = "mmlu.json"
-MMLU_REPORT = "mmlu_report.html"
 # in a scenario folder
 MLPERF_CONF_FILE = "mlperf.conf"
 TEST06 = "TEST06"
@@ -50,6 +53,10 @@ VERIFY_FILE = "verify_accuracy.txt"  # TEST06's verdict
 # folders of the run root beside the scenarios
 HISTORY_DIR = "history"
 FIND_QPS_DIR = "find-qps"
+SWEEP_DIR = "sweep"
+# in a find-qps or sweep folder, beside one folder per LoadGen test
+RATES_JSON = "rates.json"  # every test's rate and LoadGen figures (results.rate_table)
+RATES_CSV = "rates.csv"
 MMLU_DIR = "mmlu"
 
 MIN_FREE_BYTES = 64 * 2 ** 20  # LoadGen's logs of a performance run, with a wide margin
@@ -116,7 +123,8 @@ class RunLayout:
         return self.mode_dir(TEST06) / "accuracy" / ACCURACY_LOG
 
     def prepare(self, mode: str) -> Path:
-        """Create the folder for this run; move a previous run there into history/ first."""
+        """Create the folder for this run; move a previous run there into history/ first (and
+        say so on stderr)."""
         target = self.mode_dir(mode)
         if target.exists() and any(target.iterdir()):
             stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(target.stat().st_mtime))
@@ -127,6 +135,7 @@ class RunLayout:
                 keep = keep.with_name(f"{self.scenario}-{mode}-{stamp}-{n}")
             keep.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(target), keep)
+            print(f"[harness] previous run moved to {keep}", file=sys.stderr, flush=True)
         target.mkdir(parents=True, exist_ok=True)
         return target
 

@@ -7,9 +7,11 @@ harness never recomputes them (harness.results.summary parses LoadGen's own logs
 from __future__ import annotations
 
 import enum
+import math
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -67,6 +69,39 @@ def extra_settings(conf: Path, model: str, scenario: str, mode: str) -> lg.TestS
             settings.FromConfig(str(conf), model, scenario, 2) != 0:
         raise ConfigError(f"LoadGen could not read {conf}")
     return settings
+
+
+@dataclass(frozen=True)
+class ExpectedTest:
+    """How many samples a test will issue and for how long, by LoadGen's rules."""
+
+    samples: int
+    seconds: float
+
+
+AUDIT_QUERIES = 100  # TEST06's audit.config: 100 queries, no minimum duration
+
+
+def expected_test(settings: lg.TestSettings, scenario: str, dataset_size: int,
+                  accuracy: bool = False, audit: bool = False) -> ExpectedTest:
+    """From the settings (LoadGen scenario `scenario`): enough queries for min_query_count
+    and min_duration at the expected rate, in whole performance sample sets when samples
+    are concatenated; an accuracy run issues the dataset once; an audit run (TEST06) its
+    100 queries."""
+    queries = AUDIT_QUERIES if audit else settings.min_query_count
+    min_s = 0 if audit else settings.min_duration_ms / 1000
+    if scenario == "SingleStream":
+        latency = settings.single_stream_expected_latency_ns / 1e9
+        count = dataset_size if accuracy else max(queries, math.ceil(min_s / latency))
+        return ExpectedTest(count, count * latency)
+    rate = settings.offline_expected_qps if scenario == "Offline" else settings.server_target_qps
+    if accuracy:
+        return ExpectedTest(dataset_size, dataset_size / rate)
+    needed = max(queries, math.ceil(rate * min_s))
+    if settings.sample_concatenate_permutation and not audit:
+        whole = settings.performance_sample_count_override or dataset_size
+        needed = math.ceil(needed / whole) * whole
+    return ExpectedTest(needed, needed / rate)
 
 
 STOP_GRACE_S = 5.0  # after a stop, how long LoadGen may take to end and write its logs

@@ -24,6 +24,8 @@ from harness.errors import ConfigError, RunError, SetupError
 from harness.project_files import MLPERF_CONF
 from harness.results.engine_report import render_engines
 from harness.results.live import LiveProgress
+from harness.results.run_report import write_run_report
+from harness.results.sample_timings import write_sample_timings
 from harness.results.summary import RunSummary, parse_run
 from harness.rules import SCENARIO_SPECS, ScenarioSpec
 from harness.run import loadgen, status, stop_signals
@@ -31,6 +33,7 @@ from harness.run.layout import (
     AUDIT_CONFIG_FILE,
     CLOCK_FILE,
     CONFIG_FILE,
+    ENGINE_FILE,
     FAILED_FILE,
     FAILED_PREFIX,
     MIN_FREE_BYTES,
@@ -40,7 +43,7 @@ from harness.run.layout import (
     check_output_root,
 )
 from harness.run.supervisor import engine_output, quiet_engine_stop
-from harness.run.userconf import load_user_conf
+from harness.run.userconf import UserConf, load_user_conf
 from qsl.dataset import Dataset, load_dataset
 from qsl.library import SampleLibrary
 from sut.backend import ReplicaStats
@@ -192,7 +195,9 @@ class EngineSession:
                  audit_config: Path | None = None) -> RunOutcome:
         """One LoadGen test over this session's engine. RunError if any sample failed or the
         test was stopped: the folder is then marked FAILED (harness.run.status)."""
-        progress = RunProgress()
+        progress = RunProgress(planned=loadgen.expected_test(
+            settings, spec.loadgen_scenario, len(self.dataset), mode == "accuracy",
+            audit_config is not None).samples)
         self.backend.take_replica_stats()  # count this test's requests only
         sut = LoadgenSut(self.backend, self.loop, self.dataset.samples, progress, spec.streaming,
                          longest_first=self.cfg.longest_first and not spec.streaming)
@@ -203,18 +208,26 @@ class EngineSession:
                     LiveProgress(spec.name, progress, self.cfg.progress_interval_s):
                 end = loadgen.run_test(sut, qsl.handle, settings, log_dir, sut.abort,
                                            sut.stopped, audit_config)
+            write_sample_timings(log_dir, progress)
             if end is loadgen.TestEnd.ABANDONED_BY_USER:
                 _fail_run(log_dir, sut, end)
                 say("abandoned at once (second signal); the run is marked FAILED")
                 sys.stderr.flush()
                 os._exit(130)  # the engine's processes end with the harness (supervisor)
-            if sut.stopped.is_set():  # a failure or a stop (LoadGen may be left running)
-                raise _fail_run(log_dir, sut, end)
             replicas = self.backend.take_replica_stats()
+            status.write_atomically(log_dir / ENGINE_FILE, json.dumps({
+                "engines": [asdict(e) for e in self.backend.engine_info()],
+                "replicas": [asdict(r) for r in replicas or ()]}, indent=1) + "\n")
+            if sut.stopped.is_set():  # a failure or a stop (LoadGen may be left running)
+                failure = _fail_run(log_dir, sut, end)
+                if not stop_signals.signalled():  # a stopped run ends now; `report` draws it
+                    _write_report(log_dir)
+                raise failure
             clock = HarnessClock(progress.completed, progress.output_tokens, progress.busy_s())
             status.write_atomically(log_dir / CLOCK_FILE,
                                         json.dumps(asdict(clock)) + "\n")
             status.mark_finished(log_dir)
+            _write_report(log_dir)
         except OSError as e:
             status.mark_failed(log_dir, f"cannot write in {log_dir}: {e.strerror}")
             raise RunError(f"run FAILED: cannot write in {log_dir} ({e.strerror}); free space or "
@@ -224,6 +237,15 @@ class EngineSession:
             raise
         return RunOutcome(log_dir=log_dir, summary=parse_run(log_dir, spec.name), clock=clock,
                           replica_stats=replicas)
+
+
+def _write_report(log_dir: Path) -> None:
+    """The test's report.html; a report that cannot be made never fails the run."""
+    try:
+        say(f"report: {write_run_report(log_dir)}")
+    except Exception as e:
+        say(f"no report written ({type(e).__name__}: {e}); retry with "
+            f"`python -m harness report {log_dir}`")
 
 
 def _fail_run(log_dir: Path, sut: LoadgenSut, end: "loadgen.TestEnd") -> RunError:
@@ -244,14 +266,24 @@ def _fail_run(log_dir: Path, sut: LoadgenSut, end: "loadgen.TestEnd") -> RunErro
     return RunError(f"run FAILED: {what} ({where}): not a result")
 
 
-def run_benchmark(cfg: RunConfig, audit: AuditTest | None = None) -> RunOutcome:
-    """Run LoadGen once (cfg.scenario, cfg.mode) through cfg.backend; with an audit test
-    (TEST06) run that instead: its audit settings over the performance settings.
-    The run's folder is laid out (an earlier run there moved to history/) only once the
-    engine is ready: an engine that fails to start leaves the earlier run in place."""
+@dataclass(frozen=True)
+class PreparedTest:
+    """One LoadGen test, checked before any engine starts: its settings, loaded."""
+
+    cfg: RunConfig
+    spec: ScenarioSpec
+    settings: object  # mlperf_loadgen.TestSettings
+    layout: RunLayout
+    user_conf: UserConf
+    audit: AuditTest | None = None
+
+
+def prepare_test(cfg: RunConfig, user_conf: UserConf, dataset: Dataset,
+                 audit: AuditTest | None = None, first_in_process: bool = True) -> PreparedTest:
+    """Check the output folder, write the effective user.conf and mlperf.conf into the
+    scenario folder, load LoadGen's settings. Later tests of a process (a campaign) load
+    them through loadgen.extra_settings: LoadGen logs the same settings either way."""
     spec = SCENARIO_SPECS[cfg.scenario]
-    user_conf = load_user_conf(cfg.user_conf, demo=cfg.demo)
-    dataset = load_run_dataset(cfg)
     layout = RunLayout(cfg.output_root, spec.name)
     answer_tokens = cfg.task.params.max_new_tokens
     need = MIN_FREE_BYTES + (2 * accuracy_log_bytes(len(dataset), answer_tokens)
@@ -260,13 +292,29 @@ def run_benchmark(cfg: RunConfig, audit: AuditTest | None = None) -> RunOutcome:
     with _folder_errors(layout):
         conf_path = user_conf.write(layout.scenario_dir)
         shutil.copyfile(MLPERF_CONF, layout.scenario_dir / MLPERF_CONF_FILE)
-    settings = loadgen.load_settings(conf_path, spec.loadgen_model, spec.loadgen_scenario,
-                                         cfg.mode)
+    load = loadgen.load_settings if first_in_process else loadgen.extra_settings
+    settings = load(conf_path, spec.loadgen_model, spec.loadgen_scenario, cfg.mode)
     check_sample_counts(settings, dataset, spec, cfg.mode, cfg.user_conf)
+    return PreparedTest(cfg, spec, settings, layout, user_conf, audit)
+
+
+def run_prepared(session: EngineSession, test: PreparedTest) -> RunOutcome:
+    """Lay out the test's folder (an earlier run there to history/) and run it."""
+    with _folder_errors(test.layout):
+        log_dir, audit_config = _lay_out_run(test.cfg, test.layout, test.user_conf, test.audit)
+    return session.run_test(test.spec, test.cfg.mode, test.settings, log_dir, audit_config)
+
+
+def run_benchmark(cfg: RunConfig, audit: AuditTest | None = None) -> RunOutcome:
+    """Run LoadGen once (cfg.scenario, cfg.mode) through cfg.backend; with an audit test
+    (TEST06) run that instead: its audit settings over the performance settings.
+    The run's folder is laid out (an earlier run there moved to history/) only once the
+    engine is ready: an engine that fails to start leaves the earlier run in place."""
+    user_conf = load_user_conf(cfg.user_conf, demo=cfg.demo)
+    dataset = load_run_dataset(cfg)
+    test = prepare_test(cfg, user_conf, dataset, audit)
     with EngineSession(cfg, dataset) as session:
-        with _folder_errors(layout):
-            log_dir, audit_config = _lay_out_run(cfg, layout, user_conf, audit)
-        return session.run_test(spec, cfg.mode, settings, log_dir, audit_config)
+        return run_prepared(session, test)
 
 
 def _lay_out_run(cfg: RunConfig, layout: RunLayout, user_conf, audit: AuditTest | None

@@ -33,6 +33,11 @@ def reason() -> str:
     return "interrupted by the user (Ctrl-C)"
 
 
+def signalled() -> bool:
+    """Whether a stop signal came."""
+    return bool(_received)
+
+
 def leave_threads_behind() -> None:
     """Note that a thread is still busy where it cannot be stopped (an abandoned LoadGen
     test, an engine still starting): the process must end with os._exit."""

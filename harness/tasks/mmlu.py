@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.run.layout import ACCURACY_LOG, MMLU_DIR, MMLU_JSON, MMLU_REPORT
+from harness.run.layout import ACCURACY_LOG, MMLU_DIR, MMLU_JSON
 from harness.tasks.task import Scored, Task
 from sut.backend import GenerationParams
 
@@ -23,9 +23,9 @@ class MmluScorer:
         from accuracy import mmlu
 
         result = mmlu.evaluate(log_dir / ACCURACY_LOG, dataset, tokenizer_dir)
-        mmlu.write_outputs(result, log_dir / MMLU_JSON, log_dir / MMLU_REPORT)
+        mmlu.write_json(result, log_dir / MMLU_JSON)
         print(mmlu.format_report(result))
-        return Scored((MMLU_JSON, MMLU_REPORT))
+        return Scored((MMLU_JSON,))
 
 
 MMLU = Task(

@@ -90,11 +90,11 @@ def _unwritable(tmp_path, kind):
     return tmp_path / "a_file" / "scores.json", "Not a directory"
 
 
-@pytest.mark.parametrize("flag", ["--output-json", "--html"])
+@pytest.mark.parametrize("module", ["accuracy.rouge", "accuracy.mmlu"])
 @pytest.mark.parametrize("kind", ["missing folder", "a directory", "under a file"])
-def test_unwritable_output_is_a_config_error_before_scoring(files, capsys, tmp_path, flag, kind):
+def test_unwritable_output_is_a_config_error_before_scoring(files, capsys, tmp_path, module, kind):
     out, reason = _unwritable(tmp_path, kind)
-    module = "accuracy.mmlu" if flag == "--html" else "accuracy.rouge"
+    flag = "--output-json"
     args = files("[]", module)  # a log that cannot be scored: the output check comes first
     assert SCORERS[module]([*args, flag, str(out)]) == 2
     err = capsys.readouterr().err

@@ -30,7 +30,12 @@ def test_oracle_performance_run_is_valid_and_laid_out(tmp_path):
         assert (run_dir / name).is_file(), name
     assert "performance_sample_count_override = 32" in (scen / "user.conf").read_text()
     assert (scen / "mlperf.conf").read_text() == (REPO / "mlperf.conf").read_text()
-    assert f"logs: {run_dir}" in res.stdout
+    assert f"logs: {run_dir} (report {run_dir / 'report.html'})" in res.stdout
+    timings = (run_dir / "harness_samples.csv").read_text().splitlines()
+    assert len(timings) == 1 + 32  # a header, then each sample LoadGen issued (32 in one query)
+    page = (run_dir / "report.html").read_text()
+    assert "<title>Offline performance run: VALID</title>" in page
+    assert "Sample latency (issue to last token)" in page and "Requests in flight" not in page
 
 
 def test_oracle_accuracy_run_scores_100_through_real_loadgen(tmp_path, demo_assets, tokenizer):
@@ -50,6 +55,11 @@ def test_oracle_accuracy_run_scores_100_through_real_loadgen(tmp_path, demo_asse
         ids = np.frombuffer(bytes.fromhex(e["data"]), np.int32).tolist()
         assert ids == tokenizer.encode(refs[e["qsl_idx"]], add_special_tokens=False) + [128009]
     assert (acc_dir / "accuracy.txt").read_text().startswith("{'rouge1': 100.0")
+    page = (acc_dir / "report.html").read_text()  # written again once scored
+    assert "<title>Offline accuracy run: scored below</title>" in page
+    assert "<td>rouge1</td>\n      <td>100.0</td>" in page
+    lengths = [len(e["data"]) // 8 for e in log]
+    assert f"Output length (32 answers, mean {np.mean(lengths):,.1f} tokens)" in page
 
 
 HIDE_ROUGE_SCORE = "import sys\nsys.modules['rouge_score'] = None  # import fails\n"
@@ -89,6 +99,10 @@ def test_failed_sample_fails_the_run_and_keeps_logs(tmp_path):
     assert "Result is : VALID" in (run_dir / "FAILED-mlperf_log_summary.txt").read_text()
     assert not (run_dir / "mlperf_log_summary.txt").exists()
     assert "VALID" not in res.stdout
+    page = (run_dir / "report.html").read_text()  # says FAILED, whatever LoadGen said
+    assert "<title>Offline performance run: FAILED</title>" in page
+    assert "FAILED: not a result" in page and "injected failure for sample 1" in page
+    assert "LoadGen: VALID" not in page
 
 
 @pytest.mark.parametrize("args,code,message", [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from harness.audit.test06 import verify_test06
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 
 def _hex(ids):
@@ -53,8 +53,11 @@ def test_offline_skips_the_first_token_check(tmp_path):
 
 @pytest.mark.parametrize("scenario,first", [("Server", "True"), ("Offline", "Skipped")])
 def test_test06_run_through_loadgen(tmp_path, scenario, first):
+    conf = tmp_path / "short.conf"  # the demo's Server settings, at a fake's pace
+    conf.write_text((REPO / "user.conf").read_text() + "llama3_1-8b.Server.target_qps = 16\n")
     res = run_cli("run-compliance", "--scenario", scenario, "--backend", "fake-oracle",
-                  "--output-dir", str(tmp_path), "--progress-interval", "0")
+                  "--output-dir", str(tmp_path), "--progress-interval", "0",
+                  "--user-conf", str(conf))
     assert res.returncode == 0, res.stderr
     test_dir = tmp_path / scenario / "TEST06"
     text = (test_dir / "verify_accuracy.txt").read_text()
